@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { PERMISSIONS, PRIVILEGED_PERMISSIONS } from '../manifest/index.ts';
+
+const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,30}$/;
+const ORCHESTRATOR_ID = /^[a-z0-9][a-z0-9-]{0,23}$/;
+const LISTEN = /^(\[[0-9a-fA-F:]+\]|[0-9.]+|localhost):\d{1,5}$/;
+
+const tenantSchema = z.strictObject({
+  id: z.string().regex(TENANT_ID, 'must be 1-31 lowercase letters, digits or "-", starting with a letter or digit'),
+  /** Permissions this tenant's plugins may hold; all ordinary ones when omitted. */
+  permissions: z.array(z.enum(PERMISSIONS)).default([...PERMISSIONS]),
+  privilegedPermissions: z.array(z.enum(PRIVILEGED_PERMISSIONS)).default([]),
+  /** OCI runtime for this tenant's containers (for example `runsc`); the engine default when omitted. */
+  ociRuntime: z.string().optional(),
+  /** Plugin directories, relative to the config file. */
+  plugins: z.array(z.string().min(1)).default([]),
+});
+
+export const configSchema = z.strictObject({
+  /** Names this orchestrator's containers, sockets and shm directories; two on one host differ. */
+  orchestratorId: z.string().regex(ORCHESTRATOR_ID, 'must be 1-24 lowercase letters, digits or "-"').default('default'),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  redis: z.strictObject({ url: z.string().optional() }).default({}),
+  admin: z
+    .strictObject({ listen: z.string().regex(LISTEN, 'must be HOST:PORT, e.g. 127.0.0.1:7070').default('127.0.0.1:7070') })
+    .default({ listen: '127.0.0.1:7070' }),
+  /** Where per-plugin socket directories are made. */
+  runtimeDir: z.string().default('/run/classtop-sandbox'),
+  /** Where per-plugin shared-memory directories are made (each mounted at the plugin's /dev/shm). */
+  shmDir: z.string().default('/dev/shm/classtop-sandbox'),
+  upstream: z
+    .strictObject({
+      /** `builtin` (the reference host on Redis), `unix:///path/host.sock`, or `HOST:PORT`. */
+      address: z.string().default('builtin'),
+      timeoutMs: z.int().positive().max(60_000).default(5_000),
+    })
+    .default({ address: 'builtin', timeoutMs: 5_000 }),
+  sessionTokenTtlS: z.int().positive().max(86_400).default(3_600),
+  /** uid:gid every plugin process runs as; never 0. */
+  sandboxUser: z
+    .string()
+    .regex(/^[1-9]\d*:[1-9]\d*$/, 'must be UID:GID, both non-zero, e.g. 10001:10001')
+    .default('10001:10001'),
+  images: z.strictObject({ node: z.string().default('classtop/sandbox-node:latest') }).default({
+    node: 'classtop/sandbox-node:latest',
+  }),
+  /** How long a plugin has from container start to Register and onEnable. */
+  startTimeoutMs: z.int().positive().default(20_000),
+  limits: z
+    .strictObject({
+      maxMemoryMb: z.int().positive().default(512),
+      maxCpus: z.number().positive().default(1),
+      maxPids: z.int().positive().default(128),
+      maxShmMb: z.int().positive().default(64),
+      maxTmpMb: z.int().positive().default(64),
+      allowWritablePaths: z.boolean().default(false),
+      /** nofile ulimit of every plugin process. */
+      nofile: z.int().positive().default(1024),
+      /** nproc ulimit; counts every process of the sandbox uid on the host, so it is generous. */
+      nproc: z.int().positive().default(4096),
+      /** Largest json-file log a container keeps, and the largest line forwarded to our log. */
+      logMaxBytes: z.int().positive().default(1_048_576),
+      logLineMaxBytes: z.int().positive().default(4_096),
+    })
+    .default({
+      maxMemoryMb: 512,
+      maxCpus: 1,
+      maxPids: 128,
+      maxShmMb: 64,
+      maxTmpMb: 64,
+      allowWritablePaths: false,
+      nofile: 1024,
+      nproc: 4096,
+      logMaxBytes: 1_048_576,
+      logLineMaxBytes: 4_096,
+    }),
+  tenants: z.array(tenantSchema).default([]),
+});
+
+export type RawConfig = z.infer<typeof configSchema>;

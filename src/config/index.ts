@@ -1,0 +1,1 @@
+export { loadConfig, type SandboxConfig, type TenantConfig } from './load-config.ts';

@@ -1,0 +1,26 @@
+import { Metadata, type ServiceError, type StatusObject } from '@grpc/grpc-js';
+import {
+  ERROR_CODES,
+  ERROR_CODE_METADATA_KEY,
+  errorCodeFromGrpcStatus,
+  isPluginErrorCode,
+} from './error-codes.ts';
+import { SandboxError } from './sandbox-error.ts';
+
+/** The status a gRPC handler ends a failed call with: mapped status, message, code trailer. */
+export function toGrpcStatus(err: SandboxError): Partial<StatusObject> {
+  const metadata = new Metadata();
+  metadata.set(ERROR_CODE_METADATA_KEY, err.code);
+  return { code: ERROR_CODES[err.code].grpc, details: err.message, metadata };
+}
+
+/** Turns an error a gRPC client received back into a SandboxError with its protocol code. */
+export function fromGrpcError(err: ServiceError, context: string): SandboxError {
+  const trailer = err.metadata?.get(ERROR_CODE_METADATA_KEY)[0];
+  const code = isPluginErrorCode(trailer) ? trailer : errorCodeFromGrpcStatus(err.code);
+  return new SandboxError(code, `${context}: ${err.details || err.message}`, { cause: err });
+}
+
+export function isServiceError(err: unknown): err is ServiceError {
+  return err instanceof Error && typeof (err as Partial<ServiceError>).code === 'number';
+}

@@ -1,0 +1,200 @@
+import { chmodSync } from 'node:fs';
+import {
+  Server,
+  ServerCredentials,
+  status as GrpcStatus,
+  type Metadata,
+  type sendUnaryData,
+  type ServerDuplexStream,
+  type ServerUnaryCall,
+} from '@grpc/grpc-js';
+import { asSandboxError, SandboxError, toGrpcStatus } from '../errors/index.ts';
+import { findHostApi, parsePayload, SYSTEM_EVENT_PERMISSIONS, SYSTEM_SOURCE } from '../host-api/index.ts';
+import type { Logger } from '../logging/index.ts';
+import type { PluginManifest } from '../manifest/index.ts';
+import {
+  loadProtocol,
+  shutdownServer,
+  type PluginApiRequest,
+  type PluginApiResponse,
+  type PluginEvent,
+  type PluginEventAck,
+  type PluginRegisterRequest,
+  type PluginRegisterResponse,
+} from '../protocol/index.ts';
+import type { SessionIdentity, SessionTokens } from './session-tokens.ts';
+import type { UpstreamHost } from './upstream-host.ts';
+
+const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+const SHUTDOWN_GRACE_MS = 2_000;
+const TOKEN_METADATA_KEY = 'session_token';
+
+export interface GatewayOptions {
+  identity: SessionIdentity;
+  manifest: PluginManifest;
+  /** Permissions this instance holds: the manifest's, as allowed by its tenant. */
+  granted: ReadonlySet<string>;
+  tokens: SessionTokens;
+  upstream: UpstreamHost;
+  /** Largest deadline forwarded upstream, and the deadline of a call that has none. */
+  upstreamTimeoutMs: number;
+  log: Logger;
+}
+
+/**
+ * The policy gateway of one plugin instance: a gRPC server on a unix socket in that instance's
+ * socket directory, so every call's identity is the socket it arrived on. It serves Register,
+ * CallApi and SubscribeEvents; every call but Register needs this socket's session token.
+ */
+export class PolicyGateway {
+  private readonly options: GatewayOptions;
+  private readonly server: Server;
+  private readonly log: Logger;
+  private registeredResolve!: (request: PluginRegisterRequest) => void;
+  /** Settles when the plugin has registered on this socket. */
+  readonly registered: Promise<PluginRegisterRequest>;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: GatewayOptions) {
+    this.options = options;
+    this.log = options.log.child({ component: 'gateway' });
+    this.registered = new Promise((resolve) => (this.registeredResolve = resolve));
+    this.server = new Server({
+      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+      'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    });
+    this.server.addService(loadProtocol().PluginService.service, {
+      Register: this.register.bind(this),
+      CallApi: this.callApi.bind(this),
+      SubscribeEvents: this.subscribeEvents.bind(this),
+      Lifecycle: (_call: unknown, callback: sendUnaryData<never>) =>
+        callback({ code: GrpcStatus.UNIMPLEMENTED, details: 'Lifecycle is served by the plugin, not by the gateway' }),
+    });
+  }
+
+  /** Serves on the unix socket `socketPath`, reachable by the sandbox's user. */
+  async listen(socketPath: string): Promise<void> {
+    await new Promise<number>((resolve, reject) =>
+      this.server.bindAsync(`unix://${socketPath}`, ServerCredentials.createInsecure(), (err, port) =>
+        err ? reject(err) : resolve(port),
+      ),
+    );
+    // The socket directory (0700, owned by the sandbox user) is what keeps others out.
+    chmodSync(socketPath, 0o666);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= shutdownServer(this.server, SHUTDOWN_GRACE_MS);
+    return this.closing;
+  }
+
+  private register(
+    call: ServerUnaryCall<PluginRegisterRequest, PluginRegisterResponse>,
+    callback: sendUnaryData<PluginRegisterResponse>,
+  ): void {
+    const { manifest, identity, granted, tokens } = this.options;
+    const request = call.request;
+    try {
+      if (request.plugin_id !== manifest.id || request.version !== manifest.version) {
+        throw new SandboxError(
+          'AUTHENTICATION_FAILED',
+          `Register: this socket belongs to ${manifest.id}@${manifest.version}, not ${request.plugin_id}@${request.version}`,
+        );
+      }
+      const extra = request.permissions.filter((p) => !granted.has(p));
+      if (extra.length > 0) {
+        throw new SandboxError('PERMISSION_DENIED', `Register: permissions not granted to ${manifest.id}: ${extra.join(', ')}; declare them in plugin.yaml and have the tenant allow them`);
+      }
+      const { token, expiresAtMs } = tokens.issue(identity);
+      this.log.info('plugin registered');
+      callback(null, { success: true, message: 'registered', session_token: token, error_code: 'OK', token_expires_at_ms: expiresAtMs });
+      this.registeredResolve(request);
+    } catch (err) {
+      this.fail('Register', err, callback);
+    }
+  }
+
+  private callApi(call: ServerUnaryCall<PluginApiRequest, PluginApiResponse>, callback: sendUnaryData<PluginApiResponse>): void {
+    const { api_name: apiName, payload, metadata } = call.request;
+    let upstreamCall: Promise<PluginApiResponse>;
+    try {
+      this.authenticate(metadata[TOKEN_METADATA_KEY] ?? tokenFromMetadata(call.metadata));
+      const api = findHostApi(apiName);
+      if (!api) throw new SandboxError('NOT_FOUND', `unknown host API '${apiName}'; see the host API list in the README`);
+      if (api.permission !== null && !this.options.granted.has(api.permission)) {
+        throw new SandboxError(
+          'PERMISSION_DENIED',
+          `${apiName} needs permission '${api.permission}', which ${this.options.manifest.id} does not hold; declare it under permissions in plugin.yaml`,
+        );
+      }
+      parsePayload(apiName, api, payload);
+      const abort = new AbortController();
+      call.once('cancelled', () => abort.abort());
+      const { identity, upstreamTimeoutMs } = this.options;
+      const request = { tenant: identity.tenant, plugin_id: identity.pluginId, instance_id: identity.instanceId, api_name: apiName, payload };
+      upstreamCall = this.options.upstream.invoke(request, deadlineOf(call, upstreamTimeoutMs), abort.signal);
+    } catch (err) {
+      return this.fail(apiName, err, callback);
+    }
+    upstreamCall.then(
+      (response) => callback(null, response),
+      (err: unknown) => this.fail(apiName, err, callback),
+    );
+  }
+
+  private subscribeEvents(call: ServerDuplexStream<PluginEventAck, PluginEvent>): void {
+    try {
+      this.authenticate(tokenFromMetadata(call.metadata));
+    } catch (err) {
+      call.emit('error', toGrpcStatus(asSandboxError(err, 'SubscribeEvents')));
+      return;
+    }
+    const upstream = this.options.upstream.watchEvents(this.options.identity.tenant);
+    upstream.on('data', (event: PluginEvent) => {
+      if (this.mayReceive(event)) call.write(event);
+    });
+    upstream.on('error', (err: Error & { code?: number }) => {
+      if (err.code === GrpcStatus.CANCELLED) return;
+      this.log.warn({ err }, 'upstream event stream failed');
+      call.emit('error', toGrpcStatus(new SandboxError('INTERNAL_ERROR', 'event stream from the host failed; subscribe again')));
+    });
+    const stop = () => upstream.cancel();
+    call.on('data', () => undefined); // acks: flow control comes with the gateway's limits
+    call.on('end', () => {
+      stop();
+      call.end();
+    });
+    call.on('cancelled', stop);
+    call.on('error', stop);
+  }
+
+  private mayReceive(event: PluginEvent): boolean {
+    if (event.source_plugin_id !== SYSTEM_SOURCE) return true;
+    const needed = SYSTEM_EVENT_PERMISSIONS[event.event_name];
+    return needed !== undefined && this.options.granted.has(needed);
+  }
+
+  private authenticate(token: string | undefined): void {
+    this.options.tokens.verify(token, this.options.identity);
+  }
+
+  private fail(context: string, err: unknown, callback: sendUnaryData<never>): void {
+    const failure = asSandboxError(err, `${context} failed`);
+    const level = failure.code === 'INTERNAL_ERROR' ? 'error' : 'info';
+    this.log[level]({ apiName: context, code: failure.code, reason: failure.message }, 'call refused');
+    callback(toGrpcStatus(failure));
+  }
+}
+
+function tokenFromMetadata(metadata: Metadata): string | undefined {
+  const value = metadata.get(TOKEN_METADATA_KEY)[0];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** The plugin's own deadline, capped at `capMs` from now; `capMs` when it set none. */
+function deadlineOf(call: ServerUnaryCall<unknown, unknown>, capMs: number): number {
+  const cap = Date.now() + capMs;
+  const own = call.getDeadline();
+  const ownMs = own instanceof Date ? own.getTime() : own;
+  return Number.isFinite(ownMs) && ownMs > 0 ? Math.min(ownMs, cap) : cap;
+}

@@ -1,0 +1,47 @@
+import { credentials, Metadata, type Client, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import { fromGrpcError, isServiceError } from '../errors/index.ts';
+import { loadProtocol, type HostApiRequest, type PluginApiResponse, type PluginEvent } from '../protocol/index.ts';
+
+type HostClient = Client & {
+  Invoke(
+    request: HostApiRequest,
+    metadata: Metadata,
+    options: { deadline: number },
+    callback: (err: ServiceError | null, response?: PluginApiResponse) => void,
+  ): { cancel(): void };
+  WatchEvents(request: { tenant: string }): ClientReadableStream<PluginEvent>;
+};
+
+/** The host the gateway forwards allowed calls to: one gRPC channel shared by every gateway. */
+export class UpstreamHost {
+  private readonly client: HostClient;
+  readonly address: string;
+
+  /** `address`: `unix:///path/host.sock` or `HOST:PORT` (plaintext; TLS comes with tenants). */
+  constructor(address: string) {
+    this.address = address;
+    const { HostService } = loadProtocol();
+    this.client = new HostService(address, credentials.createInsecure()) as unknown as HostClient;
+  }
+
+  /** Forwards one call; `signal` aborting (the plugin cancelled) cancels the upstream call. */
+  invoke(request: HostApiRequest, deadlineMs: number, signal?: AbortSignal): Promise<PluginApiResponse> {
+    return new Promise((resolve, reject) => {
+      const call = this.client.Invoke(request, new Metadata(), { deadline: deadlineMs }, (err, response) => {
+        signal?.removeEventListener('abort', cancel);
+        if (err) return reject(isServiceError(err) ? fromGrpcError(err, request.api_name) : err);
+        return resolve(response as PluginApiResponse);
+      });
+      const cancel = () => call.cancel();
+      signal?.addEventListener('abort', cancel, { once: true });
+    });
+  }
+
+  watchEvents(tenant: string): ClientReadableStream<PluginEvent> {
+    return this.client.WatchEvents({ tenant });
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}

@@ -1,0 +1,79 @@
+import type { z } from 'zod';
+import { SandboxError } from '../errors/index.ts';
+import type { Permission } from '../manifest/index.ts';
+import { PAYLOAD_SCHEMAS as S } from './payload-schemas.ts';
+
+export interface HostApi {
+  /** The permission a plugin must hold; `null` for its own data and logging. */
+  permission: Permission | null;
+  schema: z.ZodType;
+}
+
+/**
+ * Every host API a plugin may call, by its wire `api_name`, with the permission it needs and the
+ * shape of its JSON payload. The gateway checks both before anything is forwarded.
+ */
+export const HOST_APIS = {
+  get_courses: { permission: 'read:courses', schema: S.empty },
+  get_course: { permission: 'read:courses', schema: S.courseId },
+  add_course: { permission: 'modify:courses', schema: S.addCourse },
+  update_course: { permission: 'modify:courses', schema: S.updateCourse },
+  delete_course: { permission: 'modify:courses', schema: S.courseId },
+  add_courses_batch: { permission: 'modify:courses', schema: S.addCoursesBatch },
+  get_schedule_for_week: { permission: 'read:schedules', schema: S.week },
+  get_current_week: { permission: 'read:schedules', schema: S.empty },
+  check_conflicts: { permission: 'read:schedules', schema: S.checkConflicts },
+  add_schedule_entry: { permission: 'modify:schedules', schema: S.addScheduleEntry },
+  delete_schedule_entry: { permission: 'modify:schedules', schema: S.entryId },
+  emit_event: { permission: 'emit:events', schema: S.emitEvent },
+  get_setting: { permission: 'access:settings', schema: S.settingKey },
+  set_setting: { permission: 'access:settings', schema: S.setSetting },
+  get_all_settings: { permission: 'access:settings', schema: S.empty },
+  get_plugin_data: { permission: null, schema: S.dataKey },
+  set_plugin_data: { permission: null, schema: S.setData },
+  delete_plugin_data: { permission: null, schema: S.dataKey },
+  log_info: { permission: null, schema: S.log },
+  log_warning: { permission: null, schema: S.log },
+  log_error: { permission: null, schema: S.log },
+  log_debug: { permission: null, schema: S.log },
+} as const satisfies Record<string, HostApi>;
+
+export type HostApiName = keyof typeof HOST_APIS;
+
+export function findHostApi(apiName: string): HostApi | undefined {
+  return Object.hasOwn(HOST_APIS, apiName) ? HOST_APIS[apiName as HostApiName] : undefined;
+}
+
+/**
+ * Decodes and validates a payload for `apiName`. An empty payload means `{}`. Throws
+ * INVALID_REQUEST naming the API and the field.
+ */
+export function parsePayload(apiName: string, api: HostApi, payload: Uint8Array): unknown {
+  let json: unknown = {};
+  if (payload.length > 0) {
+    try {
+      json = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
+    } catch (err) {
+      throw new SandboxError('INVALID_REQUEST', `${apiName}: payload is not valid JSON (${(err as Error).message})`);
+    }
+  }
+  const result = api.schema.safeParse(json);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => {
+    const field = ['payload', ...issue.path].join('.');
+    if (issue.code === 'unrecognized_keys') return `${field}: unknown field(s) ${issue.keys.join(', ')}`;
+    if (issue.code === 'invalid_type' && issue.input === undefined) return `${field}: is required`;
+    return `${field}: ${issue.message}`;
+  });
+  throw new SandboxError('INVALID_REQUEST', `${apiName}: ${issues.join('; ')}`);
+}
+
+/** Which permission lets a plugin receive a system event; plugin-emitted events need none. */
+export const SYSTEM_EVENT_PERMISSIONS: Readonly<Record<string, Permission>> = {
+  course_update: 'read:courses',
+  schedule_update: 'read:schedules',
+  week_changed: 'read:schedules',
+  setting_update: 'access:settings',
+};
+
+export const SYSTEM_SOURCE = 'system';

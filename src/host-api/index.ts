@@ -1,0 +1,9 @@
+export {
+  HOST_APIS,
+  findHostApi,
+  parsePayload,
+  SYSTEM_EVENT_PERMISSIONS,
+  SYSTEM_SOURCE,
+  type HostApi,
+  type HostApiName,
+} from './host-api-catalogue.ts';

@@ -1,0 +1,2 @@
+export { HostServer } from './host-server.ts';
+export { currentWeek } from './schedule.ts';

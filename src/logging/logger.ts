@@ -1,0 +1,32 @@
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+/** Paths whose values never reach a log line. */
+const REDACTED_PATHS = [
+  'sessionToken',
+  'session_token',
+  '*.sessionToken',
+  '*.session_token',
+  'metadata.session_token',
+  'secret',
+  '*.secret',
+];
+
+export interface LoggerOptions {
+  level: string;
+  /** Write synchronously (tests, CLI one-shots); the orchestrator writes asynchronously. */
+  sync?: boolean;
+}
+
+/** The process's root logger: JSON lines on stdout, secrets redacted. */
+export function createLogger(options: LoggerOptions): Logger {
+  return pino(
+    {
+      name: 'classtop-sandbox',
+      level: options.level,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    },
+    pino.destination({ dest: 1, sync: options.sync ?? false }),
+  );
+}

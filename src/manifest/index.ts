@@ -1,0 +1,19 @@
+export {
+  loadManifest,
+  ManifestError,
+  MANIFEST_FILE,
+  type PluginManifest,
+  type SandboxLimits,
+  type WhitelistedPath,
+} from './load-manifest.ts';
+export { SANDBOX_DEFAULTS } from './manifest-schema.ts';
+export {
+  PERMISSIONS,
+  PRIVILEGED_PERMISSIONS,
+  isPermission,
+  isPrivilegedPermission,
+  type Permission,
+  type PrivilegedPermission,
+  type AnyPermission,
+} from './permissions.ts';
+export { resolveInside } from './plugin-path.ts';

@@ -1,0 +1,167 @@
+import { readFileSync, realpathSync } from 'node:fs';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { SandboxError } from '../errors/index.ts';
+import { manifestSchema, type RawManifest } from './manifest-schema.ts';
+import { resolveInside } from './plugin-path.ts';
+import type { Permission, PrivilegedPermission } from './permissions.ts';
+
+export const MANIFEST_FILE = 'plugin.yaml';
+
+/** The operator's maxima: a manifest asking for more is refused. */
+export interface SandboxLimits {
+  maxMemoryMb: number;
+  maxCpus: number;
+  maxPids: number;
+  maxShmMb: number;
+  maxTmpMb: number;
+  allowWritablePaths: boolean;
+}
+
+export interface WhitelistedPath {
+  /** As written in plugin.yaml, relative to the plugin directory. */
+  relative: string;
+  /** Canonical host path (realpath), proven to be inside the plugin directory. */
+  hostPath: string;
+  readOnly: boolean;
+}
+
+/** A validated plugin.yaml, with its paths resolved on this host. Frozen. */
+export interface PluginManifest {
+  id: string;
+  name: string;
+  version: string;
+  runtime: 'node' | 'python' | 'cpp';
+  /** Canonical plugin directory on the host. */
+  directory: string;
+  /** Entry point, relative to the plugin directory. */
+  entry: string;
+  permissions: readonly Permission[];
+  privilegedPermissions: readonly PrivilegedPermission[];
+  ipcTimeoutMs: number;
+  sandbox: {
+    memoryMb: number;
+    cpus: number;
+    pids: number;
+    shmMb: number;
+    tmpMb: number;
+    paths: readonly WhitelistedPath[];
+  };
+}
+
+/** A refused manifest: every problem found, each naming the file, the field and the fix. */
+export class ManifestError extends SandboxError {
+  readonly file: string;
+  readonly problems: readonly string[];
+
+  constructor(file: string, problems: readonly string[]) {
+    super('INVALID_REQUEST', `${file} is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ManifestError';
+    this.file = file;
+    this.problems = problems;
+  }
+}
+
+/** Reads, validates and resolves `DIR/plugin.yaml`. Throws ManifestError listing every problem. */
+export function loadManifest(directory: string, limits: SandboxLimits): PluginManifest {
+  const file = path.join(path.resolve(directory), MANIFEST_FILE);
+  const raw = parseYamlFile(file);
+  const parsed = manifestSchema.safeParse(raw);
+  if (!parsed.success) throw new ManifestError(file, parsed.error.issues.map(describeIssue));
+
+  const problems: string[] = [];
+  const manifest = resolve(path.dirname(file), parsed.data, limits, problems);
+  if (problems.length > 0 || manifest === undefined) throw new ManifestError(file, problems);
+  return manifest;
+}
+
+function parseYamlFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : String(err);
+    throw new ManifestError(file, [`${reason}; every plugin directory needs a ${MANIFEST_FILE}`]);
+  }
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ManifestError(file, doc.errors.map((e) => `YAML syntax: ${e.message}`));
+  }
+  return doc.toJS();
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const field = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+  if (issue.code === 'unrecognized_keys') {
+    return `${field}: unknown field(s) ${issue.keys.join(', ')}; remove them or check the spelling`;
+  }
+  if (issue.code === 'invalid_type' && issue.input === undefined) {
+    return `${field}: is required`;
+  }
+  return `${field}: ${issue.message}`;
+}
+
+function resolve(
+  directory: string,
+  raw: RawManifest,
+  limits: SandboxLimits,
+  problems: string[],
+): PluginManifest | undefined {
+  const runtime = raw.runtime.type ?? raw.metadata.language;
+  if (runtime === undefined) problems.push('runtime.type: is required (node, python or cpp)');
+  if (raw.metadata.language && raw.runtime.type && raw.metadata.language !== raw.runtime.type) {
+    problems.push(`metadata.language '${raw.metadata.language}' disagrees with runtime.type '${raw.runtime.type}'; make them the same`);
+  }
+
+  const entry = resolveInside(directory, raw.runtime.entry);
+  if (!entry.ok) problems.push(`runtime.entry: ${entry.problem}`);
+
+  const box = raw.sandbox;
+  checkLimit(problems, 'sandbox.memory_mb', box.memory_mb, limits.maxMemoryMb, 'limits.maxMemoryMb');
+  checkLimit(problems, 'sandbox.cpus', box.cpus, limits.maxCpus, 'limits.maxCpus');
+  checkLimit(problems, 'sandbox.pids', box.pids, limits.maxPids, 'limits.maxPids');
+  checkLimit(problems, 'sandbox.shm_mb', box.shm_mb, limits.maxShmMb, 'limits.maxShmMb');
+  checkLimit(problems, 'sandbox.tmp_mb', box.tmp_mb, limits.maxTmpMb, 'limits.maxTmpMb');
+
+  const paths: WhitelistedPath[] = [];
+  box.paths.forEach((entryPath, index) => {
+    const field = `sandbox.paths.${index}.path`;
+    const resolved = resolveInside(directory, entryPath.path);
+    if (!resolved.ok) return problems.push(`${field}: ${resolved.problem}`);
+    if (entryPath.mode === 'rw' && !limits.allowWritablePaths) {
+      return problems.push(
+        `sandbox.paths.${index}.mode: 'rw' is not allowed by the operator; use 'ro' or ask the operator to set limits.allowWritablePaths`,
+      );
+    }
+    return paths.push({ relative: entryPath.path, hostPath: resolved.path, readOnly: entryPath.mode === 'ro' });
+  });
+
+  if (problems.length > 0 || runtime === undefined || !entry.ok) return undefined;
+  const realDirectory = realpathSync(directory);
+  return Object.freeze({
+    id: raw.metadata.id,
+    name: raw.metadata.name,
+    version: raw.metadata.version,
+    runtime,
+    directory: realDirectory,
+    entry: path.relative(realDirectory, entry.path),
+    permissions: Object.freeze([...new Set(raw.permissions)]),
+    privilegedPermissions: Object.freeze([...new Set(raw.privileged_permissions)]),
+    ipcTimeoutMs: raw.ipc.timeout * 1000,
+    sandbox: Object.freeze({
+      memoryMb: box.memory_mb,
+      cpus: box.cpus,
+      pids: box.pids,
+      shmMb: box.shm_mb,
+      tmpMb: box.tmp_mb,
+      paths: Object.freeze(paths),
+    }),
+  });
+}
+
+function checkLimit(problems: string[], field: string, value: number, max: number, setting: string): void {
+  if (value > max) {
+    problems.push(`${field}: ${value} exceeds the operator's maximum of ${max}; lower it or ask the operator to raise ${setting}`);
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * TypeScript shapes of the messages in proto/*.proto, as @grpc/proto-loader decodes them with
+ * PROTO_LOADER_OPTIONS (snake_case fields, enums as names, int64 as number, bytes as Buffer).
+ * Written by hand, next to the .proto: the protocol test (protocol.test.ts) loads the .proto files
+ * and fails if a field named here is missing there.
+ */
+import type { PluginErrorCode } from '../errors/index.ts';
+
+export interface PluginRegisterRequest {
+  plugin_id: string;
+  plugin_name: string;
+  version: string;
+  permissions: string[];
+  certificate: Buffer;
+}
+
+export interface PluginRegisterResponse {
+  success: boolean;
+  message: string;
+  session_token: string;
+  error_code: PluginErrorCode;
+  token_expires_at_ms: number;
+}
+
+export interface PluginApiRequest {
+  api_name: string;
+  payload: Buffer;
+  metadata: Record<string, string>;
+}
+
+export interface PluginApiResponse {
+  success: boolean;
+  error_message: string;
+  result: Buffer;
+  error_code: PluginErrorCode;
+}
+
+export interface PluginEvent {
+  event_name: string;
+  event_data: Buffer;
+  timestamp: number;
+  source_plugin_id: string;
+}
+
+export interface PluginEventAck {
+  received: boolean;
+}
+
+export type LifecycleAction = 'ENABLE' | 'DISABLE' | 'RELOAD' | 'SHUTDOWN';
+
+export interface PluginLifecycleRequest {
+  action: LifecycleAction;
+  state_data: Buffer;
+}
+
+export interface PluginLifecycleResponse {
+  success: boolean;
+  message: string;
+  saved_state: Buffer;
+  error_code: PluginErrorCode;
+}
+
+export interface HostApiRequest {
+  tenant: string;
+  plugin_id: string;
+  instance_id: string;
+  api_name: string;
+  payload: Buffer;
+}
+
+export interface WatchEventsRequest {
+  tenant: string;
+}

@@ -1,0 +1,160 @@
+import { PassThrough } from 'node:stream';
+import Docker from 'dockerode';
+import { SandboxError } from '../errors/index.ts';
+import type { Logger } from '../logging/index.ts';
+import { LABELS } from './labels.ts';
+import type { SandboxSpec } from './sandbox-spec.ts';
+
+const STOP_TIMEOUT_S = 5;
+const PING_TIMEOUT_MS = 5_000;
+
+export interface StartedSandbox {
+  id: string;
+  name: string;
+}
+
+export interface ManagedContainer {
+  id: string;
+  name: string;
+  state: string;
+  labels: Record<string, string>;
+}
+
+/**
+ * Plugin containers on a Docker engine. The only module that imports dockerode: it turns a
+ * SandboxSpec into a container with every control of the security bar, and finds, follows and
+ * removes the containers it made.
+ */
+export class DockerSandboxRuntime {
+  private readonly docker: Docker;
+  private readonly log: Logger;
+
+  constructor(log: Logger, socketPath = '/var/run/docker.sock') {
+    this.docker = new Docker({ socketPath, timeout: 60_000 });
+    this.log = log.child({ component: 'docker' });
+  }
+
+  /** Throws with how to install or start an engine when none answers. */
+  async ping(): Promise<void> {
+    try {
+      await Promise.race([
+        this.docker.ping(),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('no answer')), PING_TIMEOUT_MS).unref()),
+      ]);
+    } catch (err) {
+      throw new SandboxError(
+        'INTERNAL_ERROR',
+        `no Docker engine answers at /var/run/docker.sock (${(err as Error).message}). Install one with ` +
+          '`apt-get install docker.io` and start it with `dockerd &` (or run scripts/setup.sh as root)',
+        { cause: err },
+      );
+    }
+  }
+
+  /** The image's id, so containers are pinned to exactly what was resolved now. */
+  async resolveImage(reference: string): Promise<string> {
+    try {
+      const info = await this.docker.getImage(reference).inspect();
+      return info.Id;
+    } catch (err) {
+      throw new SandboxError('NOT_FOUND', `sandbox image ${reference} is not built; run scripts/build-images.sh`, { cause: err });
+    }
+  }
+
+  async start(spec: SandboxSpec): Promise<StartedSandbox> {
+    const container = await this.docker.createContainer(toCreateOptions(spec));
+    try {
+      await container.start();
+    } catch (err) {
+      await container.remove({ force: true }).catch(() => undefined);
+      throw new SandboxError('INTERNAL_ERROR', `container ${spec.name} failed to start: ${(err as Error).message}`, { cause: err });
+    }
+    this.log.info({ containerId: container.id, name: spec.name }, 'sandbox started');
+    return { id: container.id, name: spec.name };
+  }
+
+  /** Stops (SIGTERM, then SIGKILL after the grace period) and removes; absent is fine. */
+  async remove(containerId: string): Promise<void> {
+    const container = this.docker.getContainer(containerId);
+    try {
+      await container.stop({ t: STOP_TIMEOUT_S });
+    } catch (err) {
+      if (!isStatus(err, 304) && !isStatus(err, 404)) this.log.warn({ err, containerId }, 'stop failed; removing anyway');
+    }
+    try {
+      await container.remove({ force: true, v: true });
+      this.log.info({ containerId }, 'sandbox removed');
+    } catch (err) {
+      if (!isStatus(err, 404)) throw err;
+    }
+  }
+
+  async inspect(containerId: string): Promise<Docker.ContainerInspectInfo> {
+    return this.docker.getContainer(containerId).inspect();
+  }
+
+  /** Containers labelled as made by orchestrator `orchestratorId`, running or not. */
+  async listManaged(orchestratorId: string): Promise<ManagedContainer[]> {
+    const found = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${LABELS.managed}=true`, `${LABELS.orchestrator}=${orchestratorId}`] },
+    });
+    return found.map((c) => ({ id: c.Id, name: c.Names[0]?.replace(/^\//, '') ?? c.Id, state: c.State, labels: c.Labels }));
+  }
+
+  /** Follows a container's stdout and stderr; returns the function that stops following. */
+  async followLogs(containerId: string, onData: (stream: 'stdout' | 'stderr', chunk: Buffer) => void): Promise<() => void> {
+    const raw = await this.docker.getContainer(containerId).logs({ follow: true, stdout: true, stderr: true });
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    stdout.on('data', (chunk: Buffer) => onData('stdout', chunk));
+    stderr.on('data', (chunk: Buffer) => onData('stderr', chunk));
+    this.docker.modem.demuxStream(raw, stdout, stderr);
+    raw.on('error', (err) => this.log.debug({ err, containerId }, 'log stream ended'));
+    return () => (raw as unknown as { destroy(): void }).destroy();
+  }
+}
+
+function toCreateOptions(spec: SandboxSpec): Docker.ContainerCreateOptions {
+  return {
+    name: spec.name,
+    Image: spec.image,
+    User: spec.user,
+    WorkingDir: '/plugin',
+    Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+    Labels: spec.labels,
+    NetworkDisabled: true,
+    HostConfig: {
+      NetworkMode: 'none',
+      Privileged: false,
+      ReadonlyRootfs: true,
+      CapDrop: ['ALL'],
+      CapAdd: [],
+      SecurityOpt: ['no-new-privileges:true'],
+      IpcMode: 'private',
+      Memory: spec.memoryBytes,
+      MemorySwap: spec.memoryBytes,
+      NanoCpus: spec.nanoCpus,
+      PidsLimit: spec.pidsLimit,
+      Ulimits: [
+        { Name: 'nofile', Soft: spec.nofile, Hard: spec.nofile },
+        { Name: 'nproc', Soft: spec.nproc, Hard: spec.nproc },
+      ],
+      Tmpfs: { '/tmp': `rw,noexec,nosuid,nodev,size=${spec.tmpBytes}` },
+      Mounts: spec.mounts.map((m) => ({
+        Type: 'bind' as const,
+        Source: m.source,
+        Target: m.target,
+        ReadOnly: m.readOnly,
+        BindOptions: { Propagation: 'rprivate' as const },
+      })),
+      LogConfig: { Type: 'json-file', Config: { 'max-size': String(spec.logMaxBytes), 'max-file': '1' } },
+      RestartPolicy: { Name: 'no' },
+      ...(spec.ociRuntime ? { Runtime: spec.ociRuntime } : {}),
+    },
+  };
+}
+
+function isStatus(err: unknown, statusCode: number): boolean {
+  return typeof err === 'object' && err !== null && (err as { statusCode?: number }).statusCode === statusCode;
+}

@@ -1,0 +1,11 @@
+export { DockerSandboxRuntime, type StartedSandbox, type ManagedContainer } from './docker-sandbox-runtime.ts';
+export { buildSandboxSpec, CONTAINER_PATHS, type SandboxSpec, type SandboxMount } from './sandbox-spec.ts';
+export {
+  createPluginDirectories,
+  removePluginDirectories,
+  reapPluginDirectories,
+  type PluginDirectories,
+  type DirectoryRoots,
+} from './plugin-directories.ts';
+export { LogForwarder } from './log-forwarder.ts';
+export { LABELS } from './labels.ts';

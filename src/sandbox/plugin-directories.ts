@@ -1,0 +1,99 @@
+import { execFile } from 'node:child_process';
+import { chmod, chown, mkdir, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { Logger } from '../logging/index.ts';
+
+const run = promisify(execFile);
+
+/** The host side of one plugin instance's private directories. */
+export interface PluginDirectories {
+  /** Mounted at /run/classtop: holds gateway.sock (ours) and plugin.sock (the plugin's). */
+  socketDir: string;
+  gatewaySocket: string;
+  pluginSocket: string;
+  /** Mounted at /dev/shm: a tmpfs of its own, capped at the plugin's shm size. */
+  shmDir: string;
+}
+
+export interface DirectoryRoots {
+  runtimeDir: string;
+  shmRoot: string;
+  orchestratorId: string;
+  uid: number;
+  gid: number;
+}
+
+const isRoot = () => process.getuid?.() === 0;
+
+/** Where one orchestrator keeps its instances' sockets and shm directories. */
+export function orchestratorRoots(roots: DirectoryRoots): { sockets: string; shm: string } {
+  return { sockets: path.join(roots.runtimeDir, roots.orchestratorId), shm: path.join(roots.shmRoot, roots.orchestratorId) };
+}
+
+export async function createPluginDirectories(roots: DirectoryRoots, instanceId: string, shmMb: number, log: Logger): Promise<PluginDirectories> {
+  const base = orchestratorRoots(roots);
+  const socketDir = path.join(base.sockets, instanceId);
+  const shmDir = path.join(base.shm, instanceId);
+  const dirs = { socketDir, shmDir, gatewaySocket: path.join(socketDir, 'gateway.sock'), pluginSocket: path.join(socketDir, 'plugin.sock') };
+  try {
+    await mkdir(base.sockets, { recursive: true, mode: 0o711 });
+    await mkdir(base.shm, { recursive: true, mode: 0o711 });
+    await mkdir(socketDir, { mode: 0o700 });
+    await mkdir(shmDir, { mode: 0o700 });
+    if (isRoot()) {
+      await chown(socketDir, roots.uid, roots.gid);
+      const options = `size=${shmMb}m,mode=0700,uid=${roots.uid},gid=${roots.gid},nosuid,nodev,noexec`;
+      await run('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', shmDir]);
+    } else {
+      // Without root the directories cannot be given to the sandbox user, nor the shm size capped.
+      log.warn({ socketDir, shmDir }, 'not running as root: plugin directories are world-writable and shm is not size-capped');
+      await chmod(socketDir, 0o777);
+      await chmod(shmDir, 0o777);
+    }
+    return dirs;
+  } catch (err) {
+    await removePluginDirectories(dirs, log);
+    throw err;
+  }
+}
+
+/** Unmounts and removes an instance's directories; absent is fine. */
+export async function removePluginDirectories(dirs: Pick<PluginDirectories, 'socketDir' | 'shmDir'>, log: Logger): Promise<void> {
+  await unmountIfMounted(dirs.shmDir, log);
+  await rm(dirs.shmDir, { recursive: true, force: true });
+  await rm(dirs.socketDir, { recursive: true, force: true });
+}
+
+/** Removes every instance directory an earlier run of this orchestrator left behind. */
+export async function reapPluginDirectories(roots: DirectoryRoots, log: Logger): Promise<number> {
+  const base = orchestratorRoots(roots);
+  const names = new Set([...(await listDir(base.sockets)), ...(await listDir(base.shm))]);
+  for (const name of names) {
+    await removePluginDirectories({ socketDir: path.join(base.sockets, name), shmDir: path.join(base.shm, name) }, log);
+  }
+  return names.size;
+}
+
+async function listDir(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch {
+    return [];
+  }
+}
+
+async function unmountIfMounted(dir: string, log: Logger): Promise<void> {
+  if (!isRoot()) return;
+  try {
+    await run('mountpoint', ['-q', dir]);
+  } catch {
+    return; // not a mount point (or absent)
+  }
+  try {
+    await run('umount', [dir]);
+  } catch (err) {
+    log.warn({ err, dir }, 'umount failed; detaching lazily');
+    await run('umount', ['-l', dir]);
+  }
+}
