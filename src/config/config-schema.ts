@@ -24,6 +24,8 @@ export const configSchema = z.strictObject({
   admin: z
     .strictObject({ listen: z.string().regex(LISTEN, 'must be HOST:PORT, e.g. 127.0.0.1:7070').default('127.0.0.1:7070') })
     .default({ listen: '127.0.0.1:7070' }),
+  /** Where the embedded Redis keeps its data, so host data survives a restart. */
+  stateDir: z.string().default(`${process.env.HOME ?? '/root'}/.local/state/classtop-sandbox`),
   /** Where per-plugin socket directories are made. */
   runtimeDir: z.string().default('/run/classtop-sandbox'),
   /** Where per-plugin shared-memory directories are made (each mounted at the plugin's /dev/shm). */

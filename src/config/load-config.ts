@@ -31,6 +31,7 @@ const ENV_OVERRIDES: Record<string, (raw: Record<string, unknown>, value: string
   CLASSTOP_ADMIN_LISTEN: (raw, v) => (raw.admin = { ...asObject(raw.admin), listen: v }),
   CLASSTOP_RUNTIME_DIR: (raw, v) => (raw.runtimeDir = v),
   CLASSTOP_SHM_DIR: (raw, v) => (raw.shmDir = v),
+  CLASSTOP_STATE_DIR: (raw, v) => (raw.stateDir = v),
   CLASSTOP_UPSTREAM: (raw, v) => (raw.upstream = { ...asObject(raw.upstream), address: v }),
 };
 
@@ -75,6 +76,7 @@ function freeze(data: RawConfig, baseDir: string, env: NodeJS.ProcessEnv, source
   return Object.freeze({
     ...data,
     runtimeDir: path.resolve(baseDir, data.runtimeDir),
+    stateDir: path.resolve(baseDir, data.stateDir),
     shmDir: path.resolve(baseDir, data.shmDir),
     limits: Object.freeze({ ...data.limits }),
     tenants: Object.freeze(tenants),

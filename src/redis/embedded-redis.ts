@@ -57,6 +57,7 @@ export class EmbeddedRedis {
     const deadline = Date.now() + READY_TIMEOUT_MS;
     while (Date.now() < deadline) {
       const probe = new Redis({ path: this.socketPath, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      probe.on('error', () => undefined); // expected until the server listens
       try {
         await probe.connect();
         await probe.ping();

@@ -93,6 +93,14 @@ export class DockerSandboxRuntime {
     return this.docker.getContainer(containerId).inspect();
   }
 
+  /** Settles when the container exits, with its exit code and whether the kernel OOM-killed it. */
+  async waitForExit(containerId: string): Promise<{ exitCode: number; oomKilled: boolean }> {
+    const container = this.docker.getContainer(containerId);
+    const result = (await container.wait()) as { StatusCode: number };
+    const info = await container.inspect().catch(() => undefined);
+    return { exitCode: result.StatusCode, oomKilled: info?.State.OOMKilled ?? false };
+  }
+
   /** Containers labelled as made by orchestrator `orchestratorId`, running or not. */
   async listManaged(orchestratorId: string): Promise<ManagedContainer[]> {
     const found = await this.docker.listContainers({

