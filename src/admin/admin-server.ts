@@ -30,7 +30,9 @@ export class AdminServer {
         'POST',
         /^\/v1\/plugins\/([^/]+)\/([^/]+)\/functions\/([^/]+)$/,
         async (m, request) => {
-          const result = await orchestrator.find(decode(m[1]), decode(m[2])).callFunction(decode(m[3]), await readBody(request));
+          const result = await orchestrator
+            .find(decode(m[1]), decode(m[2]))
+            .callFunction(decode(m[3]), await readBody(request));
           return JSON.parse(result.toString('utf8') || 'null') as unknown;
         },
       ],

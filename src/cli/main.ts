@@ -46,7 +46,9 @@ async function main(argv: string[]): Promise<void> {
       const [tenant, plugin] = target?.split('/') ?? [];
       if (!tenant || !plugin || !fn) throw usage('call needs TENANT/PLUGIN and FUNCTION');
       const path = `/v1/plugins/${encodeURIComponent(tenant)}/${encodeURIComponent(plugin)}/functions/${encodeURIComponent(fn)}`;
-      process.stdout.write(`${JSON.stringify(await adminRequest(values.admin, 'POST', path, body ?? '{}'), null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify(await adminRequest(values.admin, 'POST', path, body ?? '{}'), null, 2)}\n`,
+      );
       return;
     }
     default:
@@ -60,7 +62,8 @@ function usage(message: string): UsageError {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  const message = err instanceof SandboxError || err instanceof UsageError ? err.message : String((err as Error)?.stack ?? err);
+  const message =
+    err instanceof SandboxError || err instanceof UsageError ? err.message : String((err as Error)?.stack ?? err);
   process.stderr.write(`classtop-sandbox: ${message}\n`);
   process.exit(err instanceof UsageError ? 2 : 1);
 });

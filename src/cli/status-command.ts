@@ -8,7 +8,14 @@ export async function statusCommand(admin: string, json: boolean): Promise<void>
     process.stdout.write(`${JSON.stringify(plugins, null, 2)}\n`);
     return;
   }
-  const rows = plugins.map((p) => [p.tenant, p.id, p.version ?? '-', p.state, p.containerId?.slice(0, 12) ?? '-', firstLine(p.lastError)]);
+  const rows = plugins.map((p) => [
+    p.tenant,
+    p.id,
+    p.version ?? '-',
+    p.state,
+    p.containerId?.slice(0, 12) ?? '-',
+    firstLine(p.lastError),
+  ]);
   process.stdout.write(table(['TENANT', 'PLUGIN', 'VERSION', 'STATE', 'CONTAINER', 'LAST ERROR'], rows));
 }
 
@@ -16,13 +23,24 @@ export async function statusCommand(admin: string, json: boolean): Promise<void>
 export async function adminRequest(admin: string, method: string, path: string, body?: string): Promise<unknown> {
   let response: Response;
   try {
-    response = await fetch(`http://${admin}${path}`, { method, body: body ?? null, headers: { 'content-type': 'application/json' } });
+    response = await fetch(`http://${admin}${path}`, {
+      method,
+      body: body ?? null,
+      headers: { 'content-type': 'application/json' },
+    });
   } catch (err) {
-    throw new SandboxError('NOT_FOUND', `no orchestrator answers at http://${admin}; start one with \`classtop-sandbox up\``, { cause: err });
+    throw new SandboxError(
+      'NOT_FOUND',
+      `no orchestrator answers at http://${admin}; start one with \`classtop-sandbox up\``,
+      { cause: err },
+    );
   }
   const parsed = (await response.json()) as { error?: { code: string; message: string } };
   if (!response.ok) {
-    throw new SandboxError('INTERNAL_ERROR', `${parsed.error?.code ?? response.status}: ${parsed.error?.message ?? 'request failed'}`);
+    throw new SandboxError(
+      'INTERNAL_ERROR',
+      `${parsed.error?.code ?? response.status}: ${parsed.error?.message ?? 'request failed'}`,
+    );
   }
   return parsed;
 }
@@ -33,6 +51,10 @@ function firstLine(text: string | null): string {
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }

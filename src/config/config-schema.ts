@@ -22,8 +22,12 @@ export const configSchema = z.strictObject({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   redis: z.strictObject({ url: z.string().optional() }).default({}),
   admin: z
-    .strictObject({ listen: z.string().regex(LISTEN, 'must be HOST:PORT, e.g. 127.0.0.1:7070').default('127.0.0.1:7070') })
+    .strictObject({
+      listen: z.string().regex(LISTEN, 'must be HOST:PORT, e.g. 127.0.0.1:7070').default('127.0.0.1:7070'),
+    })
     .default({ listen: '127.0.0.1:7070' }),
+  /** The Docker engine's API socket. */
+  dockerSocket: z.string().default('/var/run/docker.sock'),
   /** Where the embedded Redis keeps its data, so host data survives a restart. */
   stateDir: z.string().default(`${process.env.HOME ?? '/root'}/.local/state/classtop-sandbox`),
   /** Where per-plugin socket directories are made. */

@@ -32,6 +32,7 @@ const ENV_OVERRIDES: Record<string, (raw: Record<string, unknown>, value: string
   CLASSTOP_RUNTIME_DIR: (raw, v) => (raw.runtimeDir = v),
   CLASSTOP_SHM_DIR: (raw, v) => (raw.shmDir = v),
   CLASSTOP_STATE_DIR: (raw, v) => (raw.stateDir = v),
+  CLASSTOP_DOCKER_SOCKET: (raw, v) => (raw.dockerSocket = v),
   CLASSTOP_UPSTREAM: (raw, v) => (raw.upstream = { ...asObject(raw.upstream), address: v }),
 };
 

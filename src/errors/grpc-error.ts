@@ -1,10 +1,5 @@
 import { Metadata, type ServiceError, type StatusObject } from '@grpc/grpc-js';
-import {
-  ERROR_CODES,
-  ERROR_CODE_METADATA_KEY,
-  errorCodeFromGrpcStatus,
-  isPluginErrorCode,
-} from './error-codes.ts';
+import { ERROR_CODES, ERROR_CODE_METADATA_KEY, errorCodeFromGrpcStatus, isPluginErrorCode } from './error-codes.ts';
 import { SandboxError } from './sandbox-error.ts';
 
 /** The status a gRPC handler ends a failed call with: mapped status, message, code trailer. */

@@ -103,24 +103,37 @@ export class PolicyGateway {
       }
       const extra = request.permissions.filter((p) => !granted.has(p));
       if (extra.length > 0) {
-        throw new SandboxError('PERMISSION_DENIED', `Register: permissions not granted to ${manifest.id}: ${extra.join(', ')}; declare them in plugin.yaml and have the tenant allow them`);
+        throw new SandboxError(
+          'PERMISSION_DENIED',
+          `Register: permissions not granted to ${manifest.id}: ${extra.join(', ')}; declare them in plugin.yaml and have the tenant allow them`,
+        );
       }
       const { token, expiresAtMs } = tokens.issue(identity);
       this.log.info('plugin registered');
-      callback(null, { success: true, message: 'registered', session_token: token, error_code: 'OK', token_expires_at_ms: expiresAtMs });
+      callback(null, {
+        success: true,
+        message: 'registered',
+        session_token: token,
+        error_code: 'OK',
+        token_expires_at_ms: expiresAtMs,
+      });
       this.registeredResolve(request);
     } catch (err) {
       this.fail('Register', err, callback);
     }
   }
 
-  private callApi(call: ServerUnaryCall<PluginApiRequest, PluginApiResponse>, callback: sendUnaryData<PluginApiResponse>): void {
+  private callApi(
+    call: ServerUnaryCall<PluginApiRequest, PluginApiResponse>,
+    callback: sendUnaryData<PluginApiResponse>,
+  ): void {
     const { api_name: apiName, payload, metadata } = call.request;
     let upstreamCall: Promise<PluginApiResponse>;
     try {
       this.authenticate(metadata[TOKEN_METADATA_KEY] ?? tokenFromMetadata(call.metadata));
       const api = findHostApi(apiName);
-      if (!api) throw new SandboxError('NOT_FOUND', `unknown host API '${apiName}'; see the host API list in the README`);
+      if (!api)
+        throw new SandboxError('NOT_FOUND', `unknown host API '${apiName}'; see the host API list in the README`);
       if (api.permission !== null && !this.options.granted.has(api.permission)) {
         throw new SandboxError(
           'PERMISSION_DENIED',
@@ -131,7 +144,13 @@ export class PolicyGateway {
       const abort = new AbortController();
       call.once('cancelled', () => abort.abort());
       const { identity, upstreamTimeoutMs } = this.options;
-      const request = { tenant: identity.tenant, plugin_id: identity.pluginId, instance_id: identity.instanceId, api_name: apiName, payload };
+      const request = {
+        tenant: identity.tenant,
+        plugin_id: identity.pluginId,
+        instance_id: identity.instanceId,
+        api_name: apiName,
+        payload,
+      };
       upstreamCall = this.options.upstream.invoke(request, deadlineOf(call, upstreamTimeoutMs), abort.signal);
     } catch (err) {
       return this.fail(apiName, err, callback);
@@ -156,7 +175,10 @@ export class PolicyGateway {
     upstream.on('error', (err: Error & { code?: number }) => {
       if (err.code === GrpcStatus.CANCELLED) return;
       this.log.warn({ err }, 'upstream event stream failed');
-      call.emit('error', toGrpcStatus(new SandboxError('INTERNAL_ERROR', 'event stream from the host failed; subscribe again')));
+      call.emit(
+        'error',
+        toGrpcStatus(new SandboxError('INTERNAL_ERROR', 'event stream from the host failed; subscribe again')),
+      );
     });
     const stop = () => upstream.cancel();
     call.on('data', () => undefined); // acks: flow control comes with the gateway's limits

@@ -47,7 +47,8 @@ export class SessionTokens {
     if (version !== VERSION || !body || !mac) throw fail('malformed session token');
     const given = Buffer.from(mac, 'base64url');
     const wanted = this.mac(body);
-    if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) throw fail('session token signature is invalid');
+    if (given.length !== wanted.length || !timingSafeEqual(given, wanted))
+      throw fail('session token signature is invalid');
     const claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Claims;
     if (claims.t !== expected.tenant || claims.p !== expected.pluginId || claims.i !== expected.instanceId) {
       throw fail('session token belongs to another plugin instance; use the token this socket issued');

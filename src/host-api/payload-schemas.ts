@@ -56,7 +56,10 @@ export const PAYLOAD_SCHEMAS = {
   emitEvent: z.strictObject({
     event_name: z
       .string()
-      .regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'must be 1-64 lowercase letters, digits, "_", "." or "-", starting with a letter'),
+      .regex(
+        /^[a-z][a-z0-9_.-]{0,63}$/,
+        'must be 1-64 lowercase letters, digits, "_", "." or "-", starting with a letter',
+      ),
     data: z.unknown().default({}),
   }),
   settingKey: z.strictObject({ key: settingKey }),

@@ -26,7 +26,9 @@ export class EventBus {
     this.subscriber = publisher.duplicate();
     this.log = log;
     this.listeners.setMaxListeners(0);
-    this.subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => this.deliver(channel, message));
+    this.subscriber.on('pmessage', (_pattern: string, channel: string, message: string) =>
+      this.deliver(channel, message),
+    );
   }
 
   async start(): Promise<void> {

@@ -70,7 +70,10 @@ export const HOST_API_HANDLERS: Record<HostApiName, Handler> = {
   },
   emit_event: async (ctx, p, host) => {
     if (Object.hasOwn(SYSTEM_EVENT_PERMISSIONS, p.event_name)) {
-      throw new SandboxError('PERMISSION_DENIED', `emit_event: '${p.event_name}' is a system event; plugins cannot emit it, choose another name`);
+      throw new SandboxError(
+        'PERMISSION_DENIED',
+        `emit_event: '${p.event_name}' is a system event; plugins cannot emit it, choose another name`,
+      );
     }
     await host.events.publish(ctx.tenant, event(p.event_name, p.data, ctx.pluginId));
     return true;
@@ -94,7 +97,12 @@ export const HOST_API_HANDLERS: Record<HostApiName, Handler> = {
   log_debug: (ctx, p, host) => pluginLog(host, ctx, 'log_debug', p.message),
 };
 
-async function pluginLog(host: HostStores, ctx: CallContext, api: keyof typeof LOG_LEVELS, message: string): Promise<boolean> {
+async function pluginLog(
+  host: HostStores,
+  ctx: CallContext,
+  api: keyof typeof LOG_LEVELS,
+  message: string,
+): Promise<boolean> {
   // Untrusted text stays nested under its own key.
   host.log[LOG_LEVELS[api]]({ tenant: ctx.tenant, pluginId: ctx.pluginId, plugin: { message } }, 'plugin log');
   return true;

@@ -9,7 +9,14 @@ import type { Redis } from 'ioredis';
 import { asSandboxError, SandboxError, toGrpcStatus } from '../errors/index.ts';
 import { findHostApi, parsePayload } from '../host-api/index.ts';
 import type { Logger } from '../logging/index.ts';
-import { loadProtocol, shutdownServer, type HostApiRequest, type PluginApiResponse, type PluginEvent, type WatchEventsRequest } from '../protocol/index.ts';
+import {
+  loadProtocol,
+  shutdownServer,
+  type HostApiRequest,
+  type PluginApiResponse,
+  type PluginEvent,
+  type WatchEventsRequest,
+} from '../protocol/index.ts';
 import { CourseStore } from './courses.ts';
 import { EventBus, type HostEvent } from './event-bus.ts';
 import { HOST_API_HANDLERS, type HostStores } from './host-api-handlers.ts';
@@ -50,7 +57,9 @@ export class HostServer {
   async listen(address: string): Promise<void> {
     await this.events.start();
     await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+      this.server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) =>
+        err ? reject(err) : resolve(port),
+      ),
     );
     this.log.info({ address }, 'host listening');
   }
@@ -60,11 +69,19 @@ export class HostServer {
     return this.closing;
   }
 
-  private invoke(call: ServerUnaryCall<HostApiRequest, PluginApiResponse>, callback: sendUnaryData<PluginApiResponse>): void {
+  private invoke(
+    call: ServerUnaryCall<HostApiRequest, PluginApiResponse>,
+    callback: sendUnaryData<PluginApiResponse>,
+  ): void {
     const { tenant, plugin_id: pluginId, instance_id: instanceId, api_name: apiName, payload } = call.request;
     void this.handle(apiName, payload, { tenant, pluginId, instanceId }).then(
       (result) =>
-        callback(null, { success: true, error_message: '', result: Buffer.from(JSON.stringify(result ?? null)), error_code: 'OK' }),
+        callback(null, {
+          success: true,
+          error_message: '',
+          result: Buffer.from(JSON.stringify(result ?? null)),
+          error_code: 'OK',
+        }),
       (err: unknown) => {
         const failure = asSandboxError(err, `${apiName} failed`);
         if (failure.code === 'INTERNAL_ERROR') this.log.error({ err, tenant, pluginId, apiName }, 'host call failed');
@@ -73,7 +90,11 @@ export class HostServer {
     );
   }
 
-  private async handle(apiName: string, payload: Buffer, ctx: { tenant: string; pluginId: string; instanceId: string }): Promise<unknown> {
+  private async handle(
+    apiName: string,
+    payload: Buffer,
+    ctx: { tenant: string; pluginId: string; instanceId: string },
+  ): Promise<unknown> {
     if (!ctx.tenant || !ctx.pluginId) throw new SandboxError('INVALID_REQUEST', 'tenant and plugin_id are required');
     const api = findHostApi(apiName);
     const handler = api && HOST_API_HANDLERS[apiName as keyof typeof HOST_API_HANDLERS];

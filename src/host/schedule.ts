@@ -67,7 +67,9 @@ export class ScheduleStore {
 
   async all(tenant: string): Promise<ScheduleEntry[]> {
     const values = await this.redis.hvals(redisKeys.entries(tenant));
-    return values.map(parseEntry).sort((a, b) => a.day_of_week - b.day_of_week || a.start_time.localeCompare(b.start_time));
+    return values
+      .map(parseEntry)
+      .sort((a, b) => a.day_of_week - b.day_of_week || a.start_time.localeCompare(b.start_time));
   }
 
   /** Days "1".."7", each with the entries that take place in `week`. */
@@ -83,7 +85,13 @@ export class ScheduleStore {
   /** Entries on the same day whose time and weeks overlap the given slot. */
   async conflicts(
     tenant: string,
-    slot: { day_of_week: number; start_time: string; end_time: string; weeks: number[]; exclude_entry_id?: number | null | undefined },
+    slot: {
+      day_of_week: number;
+      start_time: string;
+      end_time: string;
+      weeks: number[];
+      exclude_entry_id?: number | null | undefined;
+    },
   ): Promise<ScheduleEntry[]> {
     return (await this.all(tenant)).filter(
       (e) =>

@@ -86,7 +86,10 @@ function parseYamlFile(file: string): unknown {
   }
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    throw new ManifestError(file, doc.errors.map((e) => `YAML syntax: ${e.message}`));
+    throw new ManifestError(
+      file,
+      doc.errors.map((e) => `YAML syntax: ${e.message}`),
+    );
   }
   return doc.toJS();
 }
@@ -111,7 +114,9 @@ function resolve(
   const runtime = raw.runtime.type ?? raw.metadata.language;
   if (runtime === undefined) problems.push('runtime.type: is required (node, python or cpp)');
   if (raw.metadata.language && raw.runtime.type && raw.metadata.language !== raw.runtime.type) {
-    problems.push(`metadata.language '${raw.metadata.language}' disagrees with runtime.type '${raw.runtime.type}'; make them the same`);
+    problems.push(
+      `metadata.language '${raw.metadata.language}' disagrees with runtime.type '${raw.runtime.type}'; make them the same`,
+    );
   }
 
   const entry = resolveInside(directory, raw.runtime.entry);
@@ -162,6 +167,8 @@ function resolve(
 
 function checkLimit(problems: string[], field: string, value: number, max: number, setting: string): void {
   if (value > max) {
-    problems.push(`${field}: ${value} exceeds the operator's maximum of ${max}; lower it or ask the operator to raise ${setting}`);
+    problems.push(
+      `${field}: ${value} exceeds the operator's maximum of ${max}; lower it or ask the operator to raise ${setting}`,
+    );
   }
 }

@@ -1,10 +1,5 @@
 import { z } from 'zod';
-import {
-  PERMISSIONS,
-  PRIVILEGED_PERMISSIONS,
-  isPermission,
-  isPrivilegedPermission,
-} from './permissions.ts';
+import { PERMISSIONS, PRIVILEGED_PERMISSIONS, isPermission, isPrivilegedPermission } from './permissions.ts';
 
 /** Safe defaults for a plugin's sandbox: what it gets when `plugin.yaml` says nothing. */
 export const SANDBOX_DEFAULTS = {
@@ -44,7 +39,10 @@ export const manifestSchema = z.strictObject({
     id: z
       .string()
       .max(128)
-      .regex(PLUGIN_ID, 'must be reverse-DNS such as com.example.myplugin (lowercase, at least two dot-separated parts)'),
+      .regex(
+        PLUGIN_ID,
+        'must be reverse-DNS such as com.example.myplugin (lowercase, at least two dot-separated parts)',
+      ),
     name: z.string().min(1).max(100),
     version: z.string().regex(SEMVER, 'must be a semantic version such as 1.0.0'),
     author: z.string().max(200).optional(),

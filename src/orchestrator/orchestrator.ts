@@ -29,7 +29,7 @@ export class Orchestrator {
   constructor(config: SandboxConfig, log: Logger) {
     this.config = config;
     this.log = log;
-    this.runtime = new DockerSandboxRuntime(log);
+    this.runtime = new DockerSandboxRuntime(log, config.dockerSocket);
   }
 
   /** Starts everything. A plugin that fails to start is reported (ERROR) and does not stop the rest. */
@@ -55,7 +55,10 @@ export class Orchestrator {
     results.forEach((result, i) => {
       if (result.status === 'rejected') {
         const instance = this.instances[i];
-        this.log.error({ tenant: instance?.tenant.id, pluginDir: instance?.directory, reason: (result.reason as Error).message }, 'plugin refused');
+        this.log.error(
+          { tenant: instance?.tenant.id, pluginDir: instance?.directory, reason: (result.reason as Error).message },
+          'plugin refused',
+        );
       }
     });
     const enabled = this.list().filter((p) => p.state === 'ENABLED').length;
@@ -101,7 +104,8 @@ export class Orchestrator {
       gid: this.config.sandboxGid,
     };
     const dirs = await reapPluginDirectories(roots, this.log);
-    if (leftovers.length + dirs > 0) this.log.info({ containers: leftovers.length, directories: dirs }, 'leftovers removed');
+    if (leftovers.length + dirs > 0)
+      this.log.info({ containers: leftovers.length, directories: dirs }, 'leftovers removed');
   }
 
   /** Starts the built-in host when `upstream.address` is `builtin`; returns the address to call. */

@@ -11,8 +11,18 @@ import {
 
 type Callback<T> = (err: ServiceError | null, response?: T) => void;
 type PluginServiceClient = Client & {
-  Lifecycle(request: PluginLifecycleRequest, metadata: Metadata, options: { deadline: number }, callback: Callback<PluginLifecycleResponse>): void;
-  CallApi(request: PluginApiRequest, metadata: Metadata, options: { deadline: number }, callback: Callback<PluginApiResponse>): void;
+  Lifecycle(
+    request: PluginLifecycleRequest,
+    metadata: Metadata,
+    options: { deadline: number },
+    callback: Callback<PluginLifecycleResponse>,
+  ): void;
+  CallApi(
+    request: PluginApiRequest,
+    metadata: Metadata,
+    options: { deadline: number },
+    callback: Callback<PluginApiResponse>,
+  ): void;
 };
 
 /** The host's client of one plugin: Lifecycle and the plugin's exported functions, on plugin.sock. */
@@ -22,14 +32,27 @@ export class PluginClient {
 
   constructor(socketPath: string, pluginId: string) {
     const { PluginService } = loadProtocol();
-    this.client = new PluginService(`unix://${socketPath}`, credentials.createInsecure()) as unknown as PluginServiceClient;
+    this.client = new PluginService(
+      `unix://${socketPath}`,
+      credentials.createInsecure(),
+    ) as unknown as PluginServiceClient;
     this.pluginId = pluginId;
   }
 
-  lifecycle(action: LifecycleAction, timeoutMs: number, stateData: Buffer = Buffer.alloc(0)): Promise<PluginLifecycleResponse> {
+  lifecycle(
+    action: LifecycleAction,
+    timeoutMs: number,
+    stateData: Buffer = Buffer.alloc(0),
+  ): Promise<PluginLifecycleResponse> {
     return new Promise((resolve, reject) =>
-      this.client.Lifecycle({ action, state_data: stateData }, new Metadata(), { deadline: Date.now() + timeoutMs }, (err, response) =>
-        err ? reject(fromGrpcError(err, `${this.pluginId} Lifecycle ${action}`)) : resolve(response as PluginLifecycleResponse),
+      this.client.Lifecycle(
+        { action, state_data: stateData },
+        new Metadata(),
+        { deadline: Date.now() + timeoutMs },
+        (err, response) =>
+          err
+            ? reject(fromGrpcError(err, `${this.pluginId} Lifecycle ${action}`))
+            : resolve(response as PluginLifecycleResponse),
       ),
     );
   }
@@ -37,8 +60,12 @@ export class PluginClient {
   /** Calls a function the plugin exports, JSON in and out. */
   callFunction(name: string, payload: Buffer, timeoutMs: number): Promise<PluginApiResponse> {
     return new Promise((resolve, reject) =>
-      this.client.CallApi({ api_name: name, payload, metadata: {} }, new Metadata(), { deadline: Date.now() + timeoutMs }, (err, response) =>
-        err ? reject(fromGrpcError(err, `${this.pluginId}.${name}`)) : resolve(response as PluginApiResponse),
+      this.client.CallApi(
+        { api_name: name, payload, metadata: {} },
+        new Metadata(),
+        { deadline: Date.now() + timeoutMs },
+        (err, response) =>
+          err ? reject(fromGrpcError(err, `${this.pluginId}.${name}`)) : resolve(response as PluginApiResponse),
       ),
     );
   }

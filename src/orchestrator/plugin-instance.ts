@@ -121,7 +121,9 @@ export class PluginInstance {
         this.fail(`disable failed: ${(err as Error).message}`);
       }
       // The process exits on SHUTDOWN; if it does not answer, the container stop ends it.
-      await this.client.lifecycle('SHUTDOWN', LIFECYCLE_TIMEOUT_MS).catch((err: unknown) => this.log.debug({ err }, 'SHUTDOWN not answered'));
+      await this.client
+        .lifecycle('SHUTDOWN', LIFECYCLE_TIMEOUT_MS)
+        .catch((err: unknown) => this.log.debug({ err }, 'SHUTDOWN not answered'));
     }
     await this.teardown();
   }
@@ -129,7 +131,10 @@ export class PluginInstance {
   /** Calls a function the plugin exports. */
   async callFunction(name: string, payload: Buffer): Promise<Buffer> {
     if (this.state !== 'ENABLED' || !this.client || !this.manifest) {
-      throw new SandboxError('NOT_FOUND', `${this.status().id} (tenant ${this.tenant.id}) is ${this.state}, not ENABLED`);
+      throw new SandboxError(
+        'NOT_FOUND',
+        `${this.status().id} (tenant ${this.tenant.id}) is ${this.state}, not ENABLED`,
+      );
     }
     const response = await this.client.callFunction(name, payload, this.manifest.ipcTimeoutMs);
     return response.result;
@@ -150,7 +155,13 @@ export class PluginInstance {
 
   private async launch(manifest: PluginManifest): Promise<void> {
     const { config, runtime, tokens, upstream } = this.ctx;
-    const roots = { runtimeDir: config.runtimeDir, shmRoot: config.shmDir, orchestratorId: config.orchestratorId, uid: config.sandboxUid, gid: config.sandboxGid };
+    const roots = {
+      runtimeDir: config.runtimeDir,
+      shmRoot: config.shmDir,
+      orchestratorId: config.orchestratorId,
+      uid: config.sandboxUid,
+      gid: config.sandboxGid,
+    };
     this.dirs = await createPluginDirectories(roots, this.instanceId, manifest.sandbox.shmMb, this.log);
     const identity = { tenant: this.tenant.id, pluginId: manifest.id, instanceId: this.instanceId };
     this.gateway = new PolicyGateway({
@@ -181,20 +192,32 @@ export class PluginInstance {
     this.containerId = sandbox.id;
     this.stopLogs = await this.forwardLogs(sandbox.id, manifest.id);
     const exited = runtime.waitForExit(sandbox.id);
-    void exited.then((exit) => this.onExit(exit), () => undefined);
+    void exited.then(
+      (exit) => this.onExit(exit),
+      () => undefined,
+    );
 
     await this.waitForRegister(this.gateway, exited);
     this.client = new PluginClient(this.dirs.pluginSocket, manifest.id);
   }
 
-  private async waitForRegister(gateway: PolicyGateway, exited: Promise<{ exitCode: number; oomKilled: boolean }>): Promise<void> {
+  private async waitForRegister(
+    gateway: PolicyGateway,
+    exited: Promise<{ exitCode: number; oomKilled: boolean }>,
+  ): Promise<void> {
     const timeoutMs = this.ctx.config.startTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new SandboxError('TIMEOUT', `did not register within ${timeoutMs} ms${this.logTail()}`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new SandboxError('TIMEOUT', `did not register within ${timeoutMs} ms${this.logTail()}`)),
+        timeoutMs,
+      );
     });
     const died = exited.then((exit) => {
-      throw new SandboxError('INTERNAL_ERROR', `container exited with code ${exit.exitCode} before registering${this.logTail()}`);
+      throw new SandboxError(
+        'INTERNAL_ERROR',
+        `container exited with code ${exit.exitCode} before registering${this.logTail()}`,
+      );
     });
     try {
       await Promise.race([gateway.registered, timeout, died]);
@@ -206,7 +229,9 @@ export class PluginInstance {
 
   private onExit(exit: { exitCode: number; oomKilled: boolean }): void {
     if (this.stopping || this.state !== 'ENABLED') return;
-    this.fail(`container exited with code ${exit.exitCode}${exit.oomKilled ? ' (killed: out of memory)' : ''}${this.logTail()}`);
+    this.fail(
+      `container exited with code ${exit.exitCode}${exit.oomKilled ? ' (killed: out of memory)' : ''}${this.logTail()}`,
+    );
   }
 
   private async forwardLogs(containerId: string, pluginId: string): Promise<() => void> {
@@ -238,11 +263,16 @@ export class PluginInstance {
     this.stopLogs?.();
     this.client?.close();
     if (this.containerId) {
-      await this.ctx.runtime.remove(this.containerId).catch((err: unknown) => this.log.error({ err }, 'container removal failed'));
+      await this.ctx.runtime
+        .remove(this.containerId)
+        .catch((err: unknown) => this.log.error({ err }, 'container removal failed'));
       this.containerId = undefined;
     }
     await this.gateway?.close();
-    if (this.dirs) await removePluginDirectories(this.dirs, this.log).catch((err: unknown) => this.log.error({ err }, 'directory removal failed'));
+    if (this.dirs)
+      await removePluginDirectories(this.dirs, this.log).catch((err: unknown) =>
+        this.log.error({ err }, 'directory removal failed'),
+      );
   }
 
   private transition(to: PluginState, reason: string): void {

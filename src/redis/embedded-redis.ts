@@ -44,7 +44,12 @@ export class EmbeddedRedis {
     this.child = child;
     const spawnFailure = new Promise<never>((_, reject) => {
       child.once('error', (err) =>
-        reject(new SandboxError('INTERNAL_ERROR', `cannot start redis-server (install it: apt-get install redis-server): ${err.message}`)),
+        reject(
+          new SandboxError(
+            'INTERNAL_ERROR',
+            `cannot start redis-server (install it: apt-get install redis-server): ${err.message}`,
+          ),
+        ),
       );
       child.once('exit', (code) =>
         reject(new SandboxError('INTERNAL_ERROR', `redis-server exited with code ${code} during start-up`)),
@@ -56,7 +61,12 @@ export class EmbeddedRedis {
   private async waitUntilReady(): Promise<void> {
     const deadline = Date.now() + READY_TIMEOUT_MS;
     while (Date.now() < deadline) {
-      const probe = new Redis({ path: this.socketPath, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      const probe = new Redis({
+        path: this.socketPath,
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
       probe.on('error', () => undefined); // expected until the server listens
       try {
         await probe.connect();
@@ -68,7 +78,10 @@ export class EmbeddedRedis {
         probe.disconnect();
       }
     }
-    throw new SandboxError('INTERNAL_ERROR', `redis-server did not answer on ${this.socketPath} within ${READY_TIMEOUT_MS} ms`);
+    throw new SandboxError(
+      'INTERNAL_ERROR',
+      `redis-server did not answer on ${this.socketPath} within ${READY_TIMEOUT_MS} ms`,
+    );
   }
 
   /** Stops the server (idempotent) and removes a temporary data directory. */

@@ -28,8 +28,10 @@ export interface ManagedContainer {
 export class DockerSandboxRuntime {
   private readonly docker: Docker;
   private readonly log: Logger;
+  private readonly socketPath: string;
 
   constructor(log: Logger, socketPath = '/var/run/docker.sock') {
+    this.socketPath = socketPath;
     this.docker = new Docker({ socketPath, timeout: 60_000 });
     this.log = log.child({ component: 'docker' });
   }
@@ -44,7 +46,7 @@ export class DockerSandboxRuntime {
     } catch (err) {
       throw new SandboxError(
         'INTERNAL_ERROR',
-        `no Docker engine answers at /var/run/docker.sock (${(err as Error).message}). Install one with ` +
+        `no Docker engine answers at ${this.socketPath} (${(err as Error).message}). Install one with ` +
           '`apt-get install docker.io` and start it with `dockerd &` (or run scripts/setup.sh as root)',
         { cause: err },
       );
@@ -57,7 +59,9 @@ export class DockerSandboxRuntime {
       const info = await this.docker.getImage(reference).inspect();
       return info.Id;
     } catch (err) {
-      throw new SandboxError('NOT_FOUND', `sandbox image ${reference} is not built; run scripts/build-images.sh`, { cause: err });
+      throw new SandboxError('NOT_FOUND', `sandbox image ${reference} is not built; run scripts/build-images.sh`, {
+        cause: err,
+      });
     }
   }
 
@@ -67,7 +71,9 @@ export class DockerSandboxRuntime {
       await container.start();
     } catch (err) {
       await container.remove({ force: true }).catch(() => undefined);
-      throw new SandboxError('INTERNAL_ERROR', `container ${spec.name} failed to start: ${(err as Error).message}`, { cause: err });
+      throw new SandboxError('INTERNAL_ERROR', `container ${spec.name} failed to start: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     this.log.info({ containerId: container.id, name: spec.name }, 'sandbox started');
     return { id: container.id, name: spec.name };
@@ -79,7 +85,8 @@ export class DockerSandboxRuntime {
     try {
       await container.stop({ t: STOP_TIMEOUT_S });
     } catch (err) {
-      if (!isStatus(err, 304) && !isStatus(err, 404)) this.log.warn({ err, containerId }, 'stop failed; removing anyway');
+      if (!isStatus(err, 304) && !isStatus(err, 404))
+        this.log.warn({ err, containerId }, 'stop failed; removing anyway');
     }
     try {
       await container.remove({ force: true, v: true });
@@ -107,11 +114,19 @@ export class DockerSandboxRuntime {
       all: true,
       filters: { label: [`${LABELS.managed}=true`, `${LABELS.orchestrator}=${orchestratorId}`] },
     });
-    return found.map((c) => ({ id: c.Id, name: c.Names[0]?.replace(/^\//, '') ?? c.Id, state: c.State, labels: c.Labels }));
+    return found.map((c) => ({
+      id: c.Id,
+      name: c.Names[0]?.replace(/^\//, '') ?? c.Id,
+      state: c.State,
+      labels: c.Labels,
+    }));
   }
 
   /** Follows a container's stdout and stderr; returns the function that stops following. */
-  async followLogs(containerId: string, onData: (stream: 'stdout' | 'stderr', chunk: Buffer) => void): Promise<() => void> {
+  async followLogs(
+    containerId: string,
+    onData: (stream: 'stdout' | 'stderr', chunk: Buffer) => void,
+  ): Promise<() => void> {
     const raw = await this.docker.getContainer(containerId).logs({ follow: true, stdout: true, stderr: true });
     const stdout = new PassThrough();
     const stderr = new PassThrough();

@@ -28,14 +28,27 @@ const isRoot = () => process.getuid?.() === 0;
 
 /** Where one orchestrator keeps its instances' sockets and shm directories. */
 export function orchestratorRoots(roots: DirectoryRoots): { sockets: string; shm: string } {
-  return { sockets: path.join(roots.runtimeDir, roots.orchestratorId), shm: path.join(roots.shmRoot, roots.orchestratorId) };
+  return {
+    sockets: path.join(roots.runtimeDir, roots.orchestratorId),
+    shm: path.join(roots.shmRoot, roots.orchestratorId),
+  };
 }
 
-export async function createPluginDirectories(roots: DirectoryRoots, instanceId: string, shmMb: number, log: Logger): Promise<PluginDirectories> {
+export async function createPluginDirectories(
+  roots: DirectoryRoots,
+  instanceId: string,
+  shmMb: number,
+  log: Logger,
+): Promise<PluginDirectories> {
   const base = orchestratorRoots(roots);
   const socketDir = path.join(base.sockets, instanceId);
   const shmDir = path.join(base.shm, instanceId);
-  const dirs = { socketDir, shmDir, gatewaySocket: path.join(socketDir, 'gateway.sock'), pluginSocket: path.join(socketDir, 'plugin.sock') };
+  const dirs = {
+    socketDir,
+    shmDir,
+    gatewaySocket: path.join(socketDir, 'gateway.sock'),
+    pluginSocket: path.join(socketDir, 'plugin.sock'),
+  };
   try {
     await mkdir(base.sockets, { recursive: true, mode: 0o711 });
     await mkdir(base.shm, { recursive: true, mode: 0o711 });
@@ -47,7 +60,10 @@ export async function createPluginDirectories(roots: DirectoryRoots, instanceId:
       await run('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', shmDir]);
     } else {
       // Without root the directories cannot be given to the sandbox user, nor the shm size capped.
-      log.warn({ socketDir, shmDir }, 'not running as root: plugin directories are world-writable and shm is not size-capped');
+      log.warn(
+        { socketDir, shmDir },
+        'not running as root: plugin directories are world-writable and shm is not size-capped',
+      );
       await chmod(socketDir, 0o777);
       await chmod(shmDir, 0o777);
     }
@@ -59,7 +75,10 @@ export async function createPluginDirectories(roots: DirectoryRoots, instanceId:
 }
 
 /** Unmounts and removes an instance's directories; absent is fine. */
-export async function removePluginDirectories(dirs: Pick<PluginDirectories, 'socketDir' | 'shmDir'>, log: Logger): Promise<void> {
+export async function removePluginDirectories(
+  dirs: Pick<PluginDirectories, 'socketDir' | 'shmDir'>,
+  log: Logger,
+): Promise<void> {
   await unmountIfMounted(dirs.shmDir, log);
   await rm(dirs.shmDir, { recursive: true, force: true });
   await rm(dirs.socketDir, { recursive: true, force: true });

@@ -56,7 +56,22 @@ export interface SandboxSpecInput {
 }
 
 /** Paths that are never mounted into a plugin, whatever a manifest says. */
-const FORBIDDEN_SOURCES = ['/', '/bin', '/boot', '/dev', '/etc', '/lib', '/lib64', '/proc', '/root', '/run', '/sbin', '/sys', '/usr', '/var'];
+const FORBIDDEN_SOURCES = [
+  '/',
+  '/bin',
+  '/boot',
+  '/dev',
+  '/etc',
+  '/lib',
+  '/lib64',
+  '/proc',
+  '/root',
+  '/run',
+  '/sbin',
+  '/sys',
+  '/usr',
+  '/var',
+];
 
 export function buildSandboxSpec(input: SandboxSpecInput): SandboxSpec {
   const { manifest, tenant, instanceId } = input;
@@ -121,7 +136,10 @@ function assertSafeSource(source: string, pluginId: string): void {
     throw new SandboxError('INVALID_REQUEST', `${pluginId}: mount source ${source} does not exist`, { cause: err });
   }
   if (real !== path.resolve(source)) {
-    throw new SandboxError('PERMISSION_DENIED', `${pluginId}: mount source ${source} is reached through a symlink (${real}); refusing`);
+    throw new SandboxError(
+      'PERMISSION_DENIED',
+      `${pluginId}: mount source ${source} is reached through a symlink (${real}); refusing`,
+    );
   }
   if (FORBIDDEN_SOURCES.includes(real) || path.basename(real) === 'docker.sock') {
     throw new SandboxError('PERMISSION_DENIED', `${pluginId}: mount source ${real} is a system path; refusing`);

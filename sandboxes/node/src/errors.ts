@@ -62,7 +62,8 @@ export class PluginLoadError extends Error {
 /** Turns a failed gRPC call into the matching typed error. */
 export function apiErrorFrom(err: ServiceError, apiName: string): PluginApiError {
   const trailer = err.metadata?.get(ERROR_CODE_METADATA_KEY)[0];
-  const code = typeof trailer === 'string' && trailer in GRPC_STATUS ? (trailer as PluginErrorCode) : codeOfStatus(err.code);
+  const code =
+    typeof trailer === 'string' && trailer in GRPC_STATUS ? (trailer as PluginErrorCode) : codeOfStatus(err.code);
   const message = err.details || err.message;
   return code === 'PERMISSION_DENIED'
     ? new PermissionDeniedError(apiName, message, { cause: err })

@@ -58,7 +58,10 @@ export class EventSubscription {
     return stream;
   }
 
-  private async dispatch(stream: ClientDuplexStream<{ received: boolean }, PluginEvent>, raw: PluginEvent): Promise<void> {
+  private async dispatch(
+    stream: ClientDuplexStream<{ received: boolean }, PluginEvent>,
+    raw: PluginEvent,
+  ): Promise<void> {
     const event: ReceivedEvent = {
       name: raw.event_name,
       data: decode(raw.event_data),

@@ -9,7 +9,12 @@ export type GatewayClient = Client & {
     options: { deadline: number },
     callback: (err: ServiceError | null, response?: { session_token: string; token_expires_at_ms: number }) => void,
   ): void;
-  CallApi(request: ApiRequest, metadata: Metadata, options: { deadline: number }, callback: (err: ServiceError | null, response?: ApiResponse) => void): void;
+  CallApi(
+    request: ApiRequest,
+    metadata: Metadata,
+    options: { deadline: number },
+    callback: (err: ServiceError | null, response?: ApiResponse) => void,
+  ): void;
   SubscribeEvents(metadata: Metadata): ClientDuplexStream<{ received: boolean }, PluginEvent>;
 };
 

@@ -63,15 +63,24 @@ export class PluginAPI {
 
   /** Calls any host API by its wire name with a JSON payload. */
   call<T = unknown>(apiName: string, payload: Record<string, unknown> = {}): Promise<T> {
-    const request = { api_name: apiName, payload: Buffer.from(JSON.stringify(payload)), metadata: { [TOKEN_KEY]: this.token } };
+    const request = {
+      api_name: apiName,
+      payload: Buffer.from(JSON.stringify(payload)),
+      metadata: { [TOKEN_KEY]: this.token },
+    };
     return new Promise<T>((resolve, reject) => {
-      this.client.CallApi(request, new Metadata(), { deadline: Date.now() + this.timeoutMs }, (err: ServiceError | null, response?: ApiResponse) => {
-        if (err) return reject(apiErrorFrom(err, apiName));
-        if (!response?.success) {
-          return reject(new PluginApiError('UNKNOWN_ERROR', apiName, response?.error_message || `${apiName} failed`));
-        }
-        return resolve((response.result.length > 0 ? JSON.parse(response.result.toString('utf8')) : null) as T);
-      });
+      this.client.CallApi(
+        request,
+        new Metadata(),
+        { deadline: Date.now() + this.timeoutMs },
+        (err: ServiceError | null, response?: ApiResponse) => {
+          if (err) return reject(apiErrorFrom(err, apiName));
+          if (!response?.success) {
+            return reject(new PluginApiError('UNKNOWN_ERROR', apiName, response?.error_message || `${apiName} failed`));
+          }
+          return resolve((response.result.length > 0 ? JSON.parse(response.result.toString('utf8')) : null) as T);
+        },
+      );
     });
   }
 
@@ -100,8 +109,20 @@ export class PluginAPI {
   getScheduleForWeek(week: number): Promise<WeekSchedule> {
     return this.call('get_schedule_for_week', { week });
   }
-  addScheduleEntry(courseId: number, dayOfWeek: number, startTime: string, endTime: string, weeks: number[] = []): Promise<number> {
-    return this.call('add_schedule_entry', { course_id: courseId, day_of_week: dayOfWeek, start_time: startTime, end_time: endTime, weeks });
+  addScheduleEntry(
+    courseId: number,
+    dayOfWeek: number,
+    startTime: string,
+    endTime: string,
+    weeks: number[] = [],
+  ): Promise<number> {
+    return this.call('add_schedule_entry', {
+      course_id: courseId,
+      day_of_week: dayOfWeek,
+      start_time: startTime,
+      end_time: endTime,
+      weeks,
+    });
   }
   deleteScheduleEntry(entryId: number): Promise<boolean> {
     return this.call('delete_schedule_entry', { entry_id: entryId });
@@ -109,8 +130,20 @@ export class PluginAPI {
   getCurrentWeek(): Promise<number> {
     return this.call('get_current_week');
   }
-  checkConflicts(dayOfWeek: number, startTime: string, endTime: string, weeks: number[] = [], excludeEntryId?: number): Promise<ScheduleEntry[]> {
-    return this.call('check_conflicts', { day_of_week: dayOfWeek, start_time: startTime, end_time: endTime, weeks, exclude_entry_id: excludeEntryId });
+  checkConflicts(
+    dayOfWeek: number,
+    startTime: string,
+    endTime: string,
+    weeks: number[] = [],
+    excludeEntryId?: number,
+  ): Promise<ScheduleEntry[]> {
+    return this.call('check_conflicts', {
+      day_of_week: dayOfWeek,
+      start_time: startTime,
+      end_time: endTime,
+      weeks,
+      exclude_entry_id: excludeEntryId,
+    });
   }
 
   // ---- events ----

@@ -1,7 +1,20 @@
-import { Metadata, Server, ServerCredentials, status as GrpcStatus, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import {
+  Metadata,
+  Server,
+  ServerCredentials,
+  status as GrpcStatus,
+  type sendUnaryData,
+  type ServerUnaryCall,
+} from '@grpc/grpc-js';
 import { ERROR_CODE_METADATA_KEY, grpcStatusOf, PluginApiError, type PluginErrorCode } from './errors.ts';
 import type { Plugin, PluginState } from './plugin.ts';
-import { pluginService, type ApiRequest, type ApiResponse, type LifecycleRequest, type LifecycleResponse } from './protocol.ts';
+import {
+  pluginService,
+  type ApiRequest,
+  type ApiResponse,
+  type LifecycleRequest,
+  type LifecycleResponse,
+} from './protocol.ts';
 
 const CLOSE_GRACE_MS = 2_000;
 
@@ -27,7 +40,9 @@ export class PluginServer {
 
   listen(socketPath: string): Promise<void> {
     return new Promise((resolve, reject) =>
-      this.server.bindAsync(`unix://${socketPath}`, ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
+      this.server.bindAsync(`unix://${socketPath}`, ServerCredentials.createInsecure(), (err) =>
+        err ? reject(err) : resolve(),
+      ),
     );
   }
 
@@ -45,7 +60,10 @@ export class PluginServer {
     });
   }
 
-  private lifecycle(call: ServerUnaryCall<LifecycleRequest, LifecycleResponse>, callback: sendUnaryData<LifecycleResponse>): void {
+  private lifecycle(
+    call: ServerUnaryCall<LifecycleRequest, LifecycleResponse>,
+    callback: sendUnaryData<LifecycleResponse>,
+  ): void {
     const { action, state_data: stateData } = call.request;
     this.runLifecycle(action, stateData).then(
       (saved) => {
@@ -85,7 +103,13 @@ export class PluginServer {
     Promise.resolve()
       .then(() => fn(input))
       .then(
-        (result) => callback(null, { success: true, error_message: '', result: Buffer.from(JSON.stringify(result ?? null)), error_code: 'OK' }),
+        (result) =>
+          callback(null, {
+            success: true,
+            error_message: '',
+            result: Buffer.from(JSON.stringify(result ?? null)),
+            error_code: 'OK',
+          }),
         (err: unknown) => {
           const code = err instanceof PluginApiError ? err.code : 'INTERNAL_ERROR';
           callback(failure(code, `${name} failed in the plugin: ${describe(err)}`));

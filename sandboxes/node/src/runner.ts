@@ -21,7 +21,10 @@ const TOKEN_REFRESH_AT = 0.8;
 
 function required(name: string): string {
   const value = process.env[name];
-  if (!value) throw new PluginLoadError(`environment variable ${name} is not set; the runner runs inside a classtop-sandbox container`);
+  if (!value)
+    throw new PluginLoadError(
+      `environment variable ${name} is not set; the runner runs inside a classtop-sandbox container`,
+    );
   return value;
 }
 
@@ -53,11 +56,17 @@ function register(client: GatewayClient, api: PluginAPI): Promise<number> {
     certificate: existsSync(certificatePath) ? readFileSync(certificatePath) : Buffer.alloc(0),
   };
   return new Promise((resolve, reject) =>
-    client.Register(request, new Metadata(), { deadline: Date.now() + REGISTER_TIMEOUT_MS }, (err: ServiceError | null, response) => {
-      if (err || !response) return reject(new PluginLoadError(`Register was refused: ${err?.details ?? 'no response'}`, { cause: err }));
-      api.setSessionToken(response.session_token);
-      return resolve(Number(response.token_expires_at_ms));
-    }),
+    client.Register(
+      request,
+      new Metadata(),
+      { deadline: Date.now() + REGISTER_TIMEOUT_MS },
+      (err: ServiceError | null, response) => {
+        if (err || !response)
+          return reject(new PluginLoadError(`Register was refused: ${err?.details ?? 'no response'}`, { cause: err }));
+        api.setSessionToken(response.session_token);
+        return resolve(Number(response.token_expires_at_ms));
+      },
+    ),
   );
 }
 
@@ -78,13 +87,12 @@ async function main(): Promise<void> {
 
   const pluginSocket = required('CLASSTOP_PLUGIN_SOCKET');
   rmSync(pluginSocket, { force: true });
-  let server: PluginServer | undefined;
+  const server = new PluginServer(plugin, () => exit(0));
   const exit = (code: number) => {
     api.close();
     client.close();
-    void (server?.close() ?? Promise.resolve()).then(() => process.exit(code));
+    void server.close().then(() => process.exit(code));
   };
-  server = new PluginServer(plugin, () => exit(0));
   await server.listen(pluginSocket);
   keepTokenFresh(client, api, await register(client, api));
   process.once('SIGTERM', () => exit(0));

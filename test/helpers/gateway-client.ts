@@ -1,0 +1,77 @@
+import { credentials, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
+import { ERROR_CODE_METADATA_KEY } from '../../src/errors/index.ts';
+import { loadProtocol, type PluginApiResponse, type PluginRegisterResponse } from '../../src/protocol/index.ts';
+
+type Callback<T> = (err: ServiceError | null, response?: T) => void;
+type RawClient = Client & {
+  Register(request: object, metadata: Metadata, options: object, callback: Callback<PluginRegisterResponse>): void;
+  CallApi(request: object, metadata: Metadata, options: object, callback: Callback<PluginApiResponse>): void;
+};
+
+/** The outcome of one call: the PluginErrorCode (OK on success), message and JSON result. */
+export interface CallOutcome {
+  code: string;
+  grpcStatus: number;
+  message: string;
+  result: unknown;
+}
+
+const DEADLINE_MS = 10_000;
+
+/**
+ * Talks to a gateway's unix socket from the test process, as a plugin would (real gRPC, generated
+ * from the same proto), to try what a well-behaved plugin never does: forged tokens and the like.
+ */
+export class TestGatewayClient {
+  private readonly client: RawClient;
+
+  constructor(socketPath: string) {
+    const { PluginService } = loadProtocol();
+    this.client = new PluginService(`unix://${socketPath}`, credentials.createInsecure()) as unknown as RawClient;
+  }
+
+  register(pluginId: string, version: string, permissions: string[] = []): Promise<CallOutcome & { token: string }> {
+    const request = { plugin_id: pluginId, plugin_name: pluginId, version, permissions, certificate: Buffer.alloc(0) };
+    return new Promise((resolve) =>
+      this.client.Register(request, new Metadata(), { deadline: Date.now() + DEADLINE_MS }, (err, response) =>
+        resolve({ ...outcome(err, undefined), token: response?.session_token ?? '' }),
+      ),
+    );
+  }
+
+  callApi(apiName: string, payload: unknown, token: string | undefined): Promise<CallOutcome> {
+    const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
+    const request = {
+      api_name: apiName,
+      payload: Buffer.from(body),
+      metadata: token === undefined ? {} : { session_token: token },
+    };
+    return new Promise((resolve) =>
+      this.client.CallApi(request, new Metadata(), { deadline: Date.now() + DEADLINE_MS }, (err, response) =>
+        resolve(outcome(err, response?.result)),
+      ),
+    );
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+function outcome(err: ServiceError | null, result: Buffer | undefined): CallOutcome {
+  if (err) {
+    const code = err.metadata?.get(ERROR_CODE_METADATA_KEY)[0];
+    return {
+      code: typeof code === 'string' ? code : 'NONE',
+      grpcStatus: err.code,
+      message: err.details,
+      result: undefined,
+    };
+  }
+  return {
+    code: 'OK',
+    grpcStatus: 0,
+    message: '',
+    result: result && result.length > 0 ? JSON.parse(result.toString('utf8')) : null,
+  };
+}

@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { Redis } from 'ioredis';
+import { AdminServer } from '../../src/admin/index.ts';
+import { loadConfig, type SandboxConfig } from '../../src/config/index.ts';
+import { createLogger, type Logger } from '../../src/logging/index.ts';
+import { Orchestrator, type PluginStatus } from '../../src/orchestrator/index.ts';
+import { EmbeddedRedis } from '../../src/redis/index.ts';
+import { DockerSandboxRuntime } from '../../src/sandbox/index.ts';
+
+/** The repository root (this file runs from dist/test/helpers). */
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const EXAMPLES = path.join(REPO_ROOT, 'examples/plugins');
+export const FIXTURES = path.join(REPO_ROOT, 'test/fixtures/plugins');
+
+export interface TestTenant {
+  id: string;
+  permissions?: string[];
+  privilegedPermissions?: string[];
+  plugins: string[];
+}
+
+export interface TestOrchestrator {
+  orchestrator: Orchestrator;
+  config: SandboxConfig;
+  /** A client of the test's own Redis, to check host data directly. */
+  redis: Redis;
+  runtime: DockerSandboxRuntime;
+  adminUrl: string;
+  /** Host path of an instance's gateway socket. */
+  gatewaySocket(tenant: string, pluginId: string): string;
+  status(tenant: string, pluginId: string): PluginStatus;
+  stop(): Promise<void>;
+}
+
+export function testLogger(): Logger {
+  return createLogger({ level: process.env.CLASSTOP_TEST_LOG_LEVEL ?? 'silent', sync: true });
+}
+
+/** Writes a config file for `tenants` in a fresh temporary directory; returns its path. */
+export function writeTestConfig(
+  tenants: TestTenant[],
+  extra: Record<string, unknown> = {},
+): { file: string; root: string } {
+  const id = `t${randomBytes(4).toString('hex')}`;
+  const root = mkdtempSync(path.join(tmpdir(), 'ct-'));
+  const config = {
+    orchestratorId: id,
+    logLevel: 'silent',
+    runtimeDir: path.join(root, 'run'),
+    shmDir: `/dev/shm/classtop-test-${id}`,
+    stateDir: path.join(root, 'state'),
+    admin: { listen: '127.0.0.1:0' },
+    startTimeoutMs: 30_000,
+    tenants,
+    ...extra,
+  };
+  const file = path.join(root, 'config.yaml');
+  writeFileSync(file, stringify(config));
+  return { file, root };
+}
+
+/** A real orchestrator on a private redis-server, a real Docker engine, and real sockets. */
+export async function startTestOrchestrator(
+  tenants: TestTenant[],
+  extra: Record<string, unknown> = {},
+  beforeStart?: (redis: Redis) => Promise<void>,
+): Promise<TestOrchestrator> {
+  const { file, root } = writeTestConfig(tenants, extra);
+  const config = loadConfig(file, {});
+  const log = testLogger();
+  const embedded = await EmbeddedRedis.start();
+  const redis = new Redis({ path: embedded.socketPath });
+  const orchestrator = new Orchestrator(config, log);
+  const admin = new AdminServer(orchestrator, log);
+  const runtime = new DockerSandboxRuntime(log);
+  const stop = async () => {
+    await admin.close();
+    await orchestrator.stop();
+    redis.disconnect();
+    await embedded.stop();
+    rmSync(root, { recursive: true, force: true });
+    rmSync(config.shmDir, { recursive: true, force: true });
+  };
+  try {
+    await beforeStart?.(redis);
+    await orchestrator.start(embedded.url);
+    const port = await admin.listen('127.0.0.1:0');
+    const status = (tenant: string, pluginId: string) => orchestrator.find(tenant, pluginId).status();
+    return {
+      orchestrator,
+      config,
+      redis,
+      runtime,
+      adminUrl: `http://127.0.0.1:${port}`,
+      status,
+      gatewaySocket: (tenant, pluginId) =>
+        path.join(config.runtimeDir, config.orchestratorId, status(tenant, pluginId).instanceId, 'gateway.sock'),
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
