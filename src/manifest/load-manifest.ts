@@ -68,12 +68,46 @@ export function loadManifest(directory: string, limits: SandboxLimits): PluginMa
   const file = path.join(path.resolve(directory), MANIFEST_FILE);
   const raw = parseYamlFile(file);
   const parsed = manifestSchema.safeParse(raw);
-  if (!parsed.success) throw new ManifestError(file, parsed.error.issues.map(describeIssue));
+  const problems = parsed.success ? [] : parsed.error.issues.map(describeIssue);
 
-  const problems: string[] = [];
-  const manifest = resolve(path.dirname(file), parsed.data, limits, problems);
-  if (problems.length > 0 || manifest === undefined) throw new ManifestError(file, problems);
-  return manifest;
+  // The host-side checks run on every section that is well-formed on its own, so that one pass
+  // reports every problem, not only the schema's.
+  const dir = path.dirname(file);
+  const runtime = manifestSchema.shape.runtime.safeParse(asRecord(raw).runtime);
+  const sandbox = manifestSchema.shape.sandbox.safeParse(asRecord(raw).sandbox);
+  const entry = runtime.success ? checkEntry(dir, runtime.data.entry, problems) : undefined;
+  const paths = sandbox.success ? checkSandbox(dir, sandbox.data, limits, problems) : [];
+
+  if (!parsed.success || problems.length > 0 || entry === undefined) throw new ManifestError(file, problems);
+  const data = parsed.data;
+  const runtimeType = data.runtime.type ?? data.metadata.language;
+  if (runtimeType === undefined) throw new ManifestError(file, ['runtime.type: is required (node, python or cpp)']);
+  if (data.metadata.language && data.runtime.type && data.metadata.language !== data.runtime.type) {
+    throw new ManifestError(file, [
+      `metadata.language '${data.metadata.language}' disagrees with runtime.type '${data.runtime.type}'; make them the same`,
+    ]);
+  }
+  const realDirectory = realpathSync(dir);
+  const box = data.sandbox;
+  return Object.freeze({
+    id: data.metadata.id,
+    name: data.metadata.name,
+    version: data.metadata.version,
+    runtime: runtimeType,
+    directory: realDirectory,
+    entry: path.relative(realDirectory, entry),
+    permissions: Object.freeze([...new Set(data.permissions)]),
+    privilegedPermissions: Object.freeze([...new Set(data.privileged_permissions)]),
+    ipcTimeoutMs: data.ipc.timeout * 1000,
+    sandbox: Object.freeze({
+      memoryMb: box.memory_mb,
+      cpus: box.cpus,
+      pids: box.pids,
+      shmMb: box.shm_mb,
+      tmpMb: box.tmp_mb,
+      paths: Object.freeze(paths),
+    }),
+  });
 }
 
 function parseYamlFile(file: string): unknown {
@@ -105,24 +139,20 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   return `${field}: ${issue.message}`;
 }
 
-function resolve(
+/** The entry's canonical path, or undefined with the problem recorded. */
+function checkEntry(directory: string, entry: string, problems: string[]): string | undefined {
+  const resolved = resolveInside(directory, entry);
+  if (resolved.ok) return resolved.path;
+  problems.push(`runtime.entry: ${resolved.problem}`);
+  return undefined;
+}
+
+function checkSandbox(
   directory: string,
-  raw: RawManifest,
+  box: RawManifest['sandbox'],
   limits: SandboxLimits,
   problems: string[],
-): PluginManifest | undefined {
-  const runtime = raw.runtime.type ?? raw.metadata.language;
-  if (runtime === undefined) problems.push('runtime.type: is required (node, python or cpp)');
-  if (raw.metadata.language && raw.runtime.type && raw.metadata.language !== raw.runtime.type) {
-    problems.push(
-      `metadata.language '${raw.metadata.language}' disagrees with runtime.type '${raw.runtime.type}'; make them the same`,
-    );
-  }
-
-  const entry = resolveInside(directory, raw.runtime.entry);
-  if (!entry.ok) problems.push(`runtime.entry: ${entry.problem}`);
-
-  const box = raw.sandbox;
+): WhitelistedPath[] {
   checkLimit(problems, 'sandbox.memory_mb', box.memory_mb, limits.maxMemoryMb, 'limits.maxMemoryMb');
   checkLimit(problems, 'sandbox.cpus', box.cpus, limits.maxCpus, 'limits.maxCpus');
   checkLimit(problems, 'sandbox.pids', box.pids, limits.maxPids, 'limits.maxPids');
@@ -130,39 +160,17 @@ function resolve(
   checkLimit(problems, 'sandbox.tmp_mb', box.tmp_mb, limits.maxTmpMb, 'limits.maxTmpMb');
 
   const paths: WhitelistedPath[] = [];
-  box.paths.forEach((entryPath, index) => {
-    const field = `sandbox.paths.${index}.path`;
-    const resolved = resolveInside(directory, entryPath.path);
-    if (!resolved.ok) return problems.push(`${field}: ${resolved.problem}`);
-    if (entryPath.mode === 'rw' && !limits.allowWritablePaths) {
+  box.paths.forEach((entry, index) => {
+    const resolved = resolveInside(directory, entry.path);
+    if (!resolved.ok) return problems.push(`sandbox.paths.${index}.path: ${resolved.problem}`);
+    if (entry.mode === 'rw' && !limits.allowWritablePaths) {
       return problems.push(
         `sandbox.paths.${index}.mode: 'rw' is not allowed by the operator; use 'ro' or ask the operator to set limits.allowWritablePaths`,
       );
     }
-    return paths.push({ relative: entryPath.path, hostPath: resolved.path, readOnly: entryPath.mode === 'ro' });
+    return paths.push({ relative: entry.path, hostPath: resolved.path, readOnly: entry.mode === 'ro' });
   });
-
-  if (problems.length > 0 || runtime === undefined || !entry.ok) return undefined;
-  const realDirectory = realpathSync(directory);
-  return Object.freeze({
-    id: raw.metadata.id,
-    name: raw.metadata.name,
-    version: raw.metadata.version,
-    runtime,
-    directory: realDirectory,
-    entry: path.relative(realDirectory, entry.path),
-    permissions: Object.freeze([...new Set(raw.permissions)]),
-    privilegedPermissions: Object.freeze([...new Set(raw.privileged_permissions)]),
-    ipcTimeoutMs: raw.ipc.timeout * 1000,
-    sandbox: Object.freeze({
-      memoryMb: box.memory_mb,
-      cpus: box.cpus,
-      pids: box.pids,
-      shmMb: box.shm_mb,
-      tmpMb: box.tmp_mb,
-      paths: Object.freeze(paths),
-    }),
-  });
+  return paths;
 }
 
 function checkLimit(problems: string[], field: string, value: number, max: number, setting: string): void {
@@ -171,4 +179,8 @@ function checkLimit(problems: string[], field: string, value: number, max: numbe
       `${field}: ${value} exceeds the operator's maximum of ${max}; lower it or ask the operator to raise ${setting}`,
     );
   }
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
 }

@@ -1,9 +1,11 @@
-import { credentials, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata, type Client, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { ERROR_CODE_METADATA_KEY } from '../../src/errors/index.ts';
 import { loadProtocol, type PluginApiResponse, type PluginRegisterResponse } from '../../src/protocol/index.ts';
 
 type Callback<T> = (err: ServiceError | null, response?: T) => void;
 type RawClient = Client & {
+  SubscribeEvents(metadata: Metadata): ClientDuplexStream<object, { event_name: string }>;
+  Lifecycle(request: object, metadata: Metadata, options: object, callback: Callback<unknown>): void;
   Register(request: object, metadata: Metadata, options: object, callback: Callback<PluginRegisterResponse>): void;
   CallApi(request: object, metadata: Metadata, options: object, callback: Callback<PluginApiResponse>): void;
 };
@@ -49,6 +51,28 @@ export class TestGatewayClient {
     return new Promise((resolve) =>
       this.client.CallApi(request, new Metadata(), { deadline: Date.now() + DEADLINE_MS }, (err, response) =>
         resolve(outcome(err, response?.result)),
+      ),
+    );
+  }
+
+  /** Opens SubscribeEvents and reports how it ended, or the first event's name. */
+  subscribeOnce(token: string | undefined): Promise<CallOutcome> {
+    const metadata = new Metadata();
+    if (token !== undefined) metadata.set('session_token', token);
+    const stream = this.client.SubscribeEvents(metadata);
+    return new Promise((resolve) => {
+      stream.on('data', (event) => {
+        resolve({ code: 'OK', grpcStatus: 0, message: '', result: event.event_name });
+        stream.cancel();
+      });
+      stream.on('error', (err: ServiceError) => resolve(outcome(err, undefined)));
+    });
+  }
+
+  lifecycle(): Promise<CallOutcome> {
+    return new Promise((resolve) =>
+      this.client.Lifecycle({ action: 'ENABLE' }, new Metadata(), { deadline: Date.now() + DEADLINE_MS }, (err) =>
+        resolve(outcome(err, undefined)),
       ),
     );
   }
