@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadSync } from '@grpc/proto-loader';
+import { PROTO_LOADER_OPTIONS } from './load-protocol.ts';
+
+// The fields messages.ts declares, per message: the .proto must have exactly these.
+const DECLARED: Record<string, string[]> = {
+  'classtop.plugin.PluginRegisterRequest': ['plugin_id', 'plugin_name', 'version', 'permissions', 'certificate'],
+  'classtop.plugin.PluginRegisterResponse': [
+    'success',
+    'message',
+    'session_token',
+    'error_code',
+    'token_expires_at_ms',
+  ],
+  'classtop.plugin.PluginApiRequest': ['api_name', 'payload', 'metadata'],
+  'classtop.plugin.PluginApiResponse': ['success', 'error_message', 'result', 'error_code'],
+  'classtop.plugin.PluginEvent': ['event_name', 'event_data', 'timestamp', 'source_plugin_id'],
+  'classtop.plugin.PluginEventAck': ['received'],
+  'classtop.plugin.PluginLifecycleRequest': ['action', 'state_data'],
+  'classtop.plugin.PluginLifecycleResponse': ['success', 'message', 'saved_state', 'error_code'],
+  'classtop.host.v1.HostApiRequest': ['tenant', 'plugin_id', 'instance_id', 'api_name', 'payload'],
+  'classtop.host.v1.WatchEventsRequest': ['tenant'],
+};
+
+// The specification's field numbers; additions must not reuse them.
+const SPEC_NUMBERS: Record<string, Record<string, number>> = {
+  'classtop.plugin.PluginRegisterRequest': { plugin_id: 1, plugin_name: 2, version: 3, permissions: 4, certificate: 5 },
+  'classtop.plugin.PluginRegisterResponse': { success: 1, message: 2, session_token: 3 },
+  'classtop.plugin.PluginApiRequest': { api_name: 1, payload: 2, metadata: 3 },
+  'classtop.plugin.PluginApiResponse': { success: 1, error_message: 2, result: 3 },
+  'classtop.plugin.PluginEvent': { event_name: 1, event_data: 2, timestamp: 3, source_plugin_id: 4 },
+  'classtop.plugin.PluginLifecycleRequest': { action: 1, state_data: 2 },
+  'classtop.plugin.PluginLifecycleResponse': { success: 1, message: 2, saved_state: 3 },
+};
+
+type MessageDefinition = { type: { field: Array<{ name: string; number: number }> } };
+
+describe('the protocol', () => {
+  const definition = loadSync(['classtop_plugin.proto', 'classtop_host.proto'], PROTO_LOADER_OPTIONS);
+
+  it('has the fields messages.ts declares', () => {
+    for (const [name, fields] of Object.entries(DECLARED)) {
+      const message = definition[name] as MessageDefinition | undefined;
+      assert.ok(message, `${name} is missing from proto/`);
+      assert.deepEqual(
+        message.type.field.map((f) => f.name),
+        fields,
+        name,
+      );
+    }
+  });
+
+  it("keeps the specification's field numbers", () => {
+    for (const [name, numbers] of Object.entries(SPEC_NUMBERS)) {
+      const message = definition[name] as MessageDefinition;
+      for (const [field, number] of Object.entries(numbers)) {
+        assert.equal(message.type.field.find((f) => f.name === field)?.number, number, `${name}.${field}`);
+      }
+    }
+  });
+
+  it('serves the four RPCs of ClassTopPluginService with their streaming kinds', () => {
+    const service = definition['classtop.plugin.ClassTopPluginService'] as Record<
+      string,
+      { requestStream: boolean; responseStream: boolean }
+    >;
+    assert.deepEqual(Object.keys(service).sort(), ['CallApi', 'Lifecycle', 'Register', 'SubscribeEvents']);
+    assert.deepEqual([service.SubscribeEvents?.requestStream, service.SubscribeEvents?.responseStream], [true, true]);
+    assert.deepEqual([service.CallApi?.requestStream, service.CallApi?.responseStream], [false, false]);
+  });
+});
