@@ -7,6 +7,7 @@ import { loadManifest, type PluginManifest } from '../manifest/index.ts';
 import {
   buildSandboxSpec,
   createPluginDirectories,
+  pinPluginSocket,
   LogForwarder,
   removePluginDirectories,
   type DockerSandboxRuntime,
@@ -198,7 +199,8 @@ export class PluginInstance {
     );
 
     await this.waitForRegister(this.gateway, exited);
-    this.client = new PluginClient(this.dirs.pluginSocket, manifest.id);
+    // The runner listens on plugin.sock before it registers.
+    this.client = new PluginClient(await pinPluginSocket(this.dirs, config.sandboxUid), manifest.id);
   }
 
   private async waitForRegister(

@@ -3,6 +3,7 @@ export { buildSandboxSpec, CONTAINER_PATHS, type SandboxSpec, type SandboxMount 
 export {
   createPluginDirectories,
   removePluginDirectories,
+  pinPluginSocket,
   reapPluginDirectories,
   type PluginDirectories,
   type DirectoryRoots,

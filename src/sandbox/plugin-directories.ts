@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
-import { chmod, chown, mkdir, readdir, rm } from 'node:fs/promises';
+import { chmod, chown, link, lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { SandboxError } from '../errors/index.ts';
 import type { Logger } from '../logging/index.ts';
 
 const run = promisify(execFile);
@@ -11,7 +12,10 @@ export interface PluginDirectories {
   /** Mounted at /run/classtop: holds gateway.sock (ours) and plugin.sock (the plugin's). */
   socketDir: string;
   gatewaySocket: string;
+  /** Where the plugin creates its socket: in a directory it controls, so never connected to as is. */
   pluginSocket: string;
+  /** A hard link to the plugin's socket in a directory only the host can write: what the host dials. */
+  pluginSocketLink: string;
   /** Mounted at /dev/shm: a tmpfs of its own, capped at the plugin's shm size. */
   shmDir: string;
 }
@@ -48,6 +52,7 @@ export async function createPluginDirectories(
     shmDir,
     gatewaySocket: path.join(socketDir, 'gateway.sock'),
     pluginSocket: path.join(socketDir, 'plugin.sock'),
+    pluginSocketLink: path.join(base.sockets, `${instanceId}.plugin.sock`),
   };
   try {
     await mkdir(base.sockets, { recursive: true, mode: 0o711 });
@@ -74,14 +79,41 @@ export async function createPluginDirectories(
   }
 }
 
-/** Unmounts and removes an instance's directories; absent is fine. */
+/**
+ * Pins the socket the plugin created: it must be a socket (not a symlink to somewhere the host
+ * should never dial) owned by the sandbox user; the host then dials a hard link to that inode in a
+ * directory the plugin cannot write, so swapping plugin.sock later changes nothing.
+ */
+export async function pinPluginSocket(dirs: PluginDirectories, uid: number): Promise<string> {
+  const found = await lstat(dirs.pluginSocket).catch(() => undefined);
+  if (!found?.isSocket() || (isRoot() && found.uid !== uid)) {
+    throw new SandboxError(
+      'PERMISSION_DENIED',
+      `${dirs.pluginSocket} is not a socket made by the plugin; refusing to connect`,
+    );
+  }
+  if (!isRoot()) return dirs.pluginSocket;
+  await rm(dirs.pluginSocketLink, { force: true });
+  await link(dirs.pluginSocket, dirs.pluginSocketLink);
+  const pinned = await lstat(dirs.pluginSocketLink);
+  if (!pinned.isSocket() || pinned.ino !== found.ino) {
+    throw new SandboxError(
+      'PERMISSION_DENIED',
+      `${dirs.pluginSocket} changed while it was being pinned; refusing to connect`,
+    );
+  }
+  return dirs.pluginSocketLink;
+}
+
+/** Unmounts and removes an instance's directories and socket link; absent is fine. */
 export async function removePluginDirectories(
-  dirs: Pick<PluginDirectories, 'socketDir' | 'shmDir'>,
+  dirs: Pick<PluginDirectories, 'socketDir' | 'shmDir'> & { pluginSocketLink?: string },
   log: Logger,
 ): Promise<void> {
   await unmountIfMounted(dirs.shmDir, log);
   await rm(dirs.shmDir, { recursive: true, force: true });
   await rm(dirs.socketDir, { recursive: true, force: true });
+  if (dirs.pluginSocketLink) await rm(dirs.pluginSocketLink, { force: true });
 }
 
 /** Removes every instance directory an earlier run of this orchestrator left behind. */

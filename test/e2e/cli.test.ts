@@ -65,6 +65,7 @@ describe('the classtop-sandbox command line', () => {
     assert.deepEqual(await leftovers(config, new DockerSandboxRuntime(testLogger())), {
       containers: [],
       socketDirs: [],
+      socketLinks: [],
       shmDirs: [],
     });
   });

@@ -130,7 +130,12 @@ describe('the example plugins, two tenants', () => {
     assert.equal(running.containers.length, 3);
     assert.equal(running.shmDirs.length, 3);
     await t.orchestrator.stop();
-    assert.deepEqual(await leftovers(config, runtime), { containers: [], socketDirs: [], shmDirs: [] });
+    assert.deepEqual(await leftovers(config, runtime), {
+      containers: [],
+      socketDirs: [],
+      socketLinks: [],
+      shmDirs: [],
+    });
     const stopped = events.filter((e) => e.event_name === 'hello_world_stopped');
     assert.equal(stopped.length, 2, 'onDisable of both hello-world instances emitted hello_world_stopped');
     assert.deepEqual(
