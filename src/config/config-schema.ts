@@ -12,8 +12,20 @@ const tenantSchema = z.strictObject({
   privilegedPermissions: z.array(z.enum(PRIVILEGED_PERMISSIONS)).default([]),
   /** OCI runtime for this tenant's containers (for example `runsc`); the engine default when omitted. */
   ociRuntime: z.string().optional(),
-  /** Plugin directories, relative to the config file. */
+  /** Plugin directories or packed `.ctp` archives, relative to the config file. */
   plugins: z.array(z.string().min(1)).default([]),
+  /** Whose signatures this tenant's plugins must carry. */
+  trust: z
+    .strictObject({
+      /** PEM files of trusted root certificates. */
+      roots: z.array(z.string().min(1)).default([]),
+      /** PEM or DER CRL files, one per issuer in the chains (roots and intermediates). */
+      crls: z.array(z.string().min(1)).default([]),
+      /** Run unsigned plugins (local development only); status shows them as unsigned. */
+      allowUnsigned: z.boolean().default(false),
+      clockSkewS: z.int().min(0).max(3_600).default(300),
+    })
+    .default({ roots: [], crls: [], allowUnsigned: false, clockSkewS: 300 }),
 });
 
 export const configSchema = z.strictObject({
@@ -50,6 +62,8 @@ export const configSchema = z.strictObject({
   images: z.strictObject({ node: z.string().default('classtop/sandbox-node:latest') }).default({
     node: 'classtop/sandbox-node:latest',
   }),
+  /** How often CRL files are read again; a plugin whose certificate is now revoked is disabled. */
+  crlReloadIntervalMs: z.int().positive().default(30_000),
   /** How long a plugin has from container start to Register and onEnable. */
   startTimeoutMs: z.int().positive().default(20_000),
   limits: z

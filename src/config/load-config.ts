@@ -10,8 +10,9 @@ export interface TenantConfig {
   permissions: readonly string[];
   privilegedPermissions: readonly string[];
   ociRuntime: string | undefined;
-  /** Absolute plugin directories. */
+  /** Absolute plugin directories or `.ctp` archives. */
   plugins: readonly string[];
+  trust: { roots: readonly string[]; crls: readonly string[]; allowUnsigned: boolean; clockSkewS: number };
 }
 
 /** The orchestrator's configuration: parsed and validated once at start, then frozen. */
@@ -72,6 +73,12 @@ function freeze(data: RawConfig, baseDir: string, env: NodeJS.ProcessEnv, source
       privilegedPermissions: Object.freeze([...t.privilegedPermissions]),
       ociRuntime: t.ociRuntime,
       plugins: Object.freeze(t.plugins.map((p) => path.resolve(baseDir, p))),
+      trust: Object.freeze({
+        roots: Object.freeze(t.trust.roots.map((p) => path.resolve(baseDir, p))),
+        crls: Object.freeze(t.trust.crls.map((p) => path.resolve(baseDir, p))),
+        allowUnsigned: t.trust.allowUnsigned,
+        clockSkewS: t.trust.clockSkewS,
+      }),
     }),
   );
   return Object.freeze({

@@ -12,6 +12,7 @@ import { asSandboxError, SandboxError, toGrpcStatus } from '../errors/index.ts';
 import { findHostApi, parsePayload, SYSTEM_EVENT_PERMISSIONS, SYSTEM_SOURCE } from '../host-api/index.ts';
 import type { Logger } from '../logging/index.ts';
 import type { PluginManifest } from '../manifest/index.ts';
+import { parseCertificates } from '../trust/index.ts';
 import {
   loadProtocol,
   shutdownServer,
@@ -101,6 +102,7 @@ export class PolicyGateway {
           `Register: this socket belongs to ${manifest.id}@${manifest.version}, not ${request.plugin_id}@${request.version}`,
         );
       }
+      this.checkCertificate(request.certificate);
       const extra = request.permissions.filter((p) => !granted.has(p));
       if (extra.length > 0) {
         throw new SandboxError(
@@ -120,6 +122,24 @@ export class PolicyGateway {
       this.registeredResolve(request);
     } catch (err) {
       this.fail('Register', err, callback);
+    }
+  }
+
+  /** A signed plugin must present the very certificate its bundle was verified with. */
+  private checkCertificate(certificate: Buffer): void {
+    const expected = this.options.identity.certificateFingerprint;
+    if (expected === '') return;
+    let presented = '(none)';
+    try {
+      if (certificate.length > 0) presented = parseCertificates(certificate)[0]?.fingerprint ?? presented;
+    } catch {
+      presented = '(unreadable)';
+    }
+    if (presented !== expected) {
+      throw new SandboxError(
+        'AUTHENTICATION_FAILED',
+        `Register: the certificate presented (${presented}) is not the one ${this.options.manifest.id} was verified with (${expected})`,
+      );
     }
   }
 

@@ -4,7 +4,7 @@ import { SandboxError } from '../errors/index.ts';
 import { SessionTokens } from './session-tokens.ts';
 
 const SECRET = Buffer.alloc(32, 1);
-const ME = { tenant: 'a', pluginId: 'com.example.p', instanceId: 'i1' };
+const ME = { tenant: 'a', pluginId: 'com.example.p', instanceId: 'i1', certificateFingerprint: 'sha256:aa' };
 
 function refusal(fn: () => void): string {
   try {
@@ -50,9 +50,9 @@ describe('SessionTokens', () => {
     const tokens = new SessionTokens(SECRET, 60_000);
     const { token } = tokens.issue(ME);
     const [v, , mac] = token.split('.');
-    const claims = Buffer.from(JSON.stringify({ t: 'a', p: 'com.example.p', i: 'i1', e: Date.now() + 1e9 })).toString(
-      'base64url',
-    );
+    const claims = Buffer.from(
+      JSON.stringify({ t: 'a', p: 'com.example.p', i: 'i1', f: 'sha256:aa', e: Date.now() + 1e9 }),
+    ).toString('base64url');
     assert.match(
       refusal(() => tokens.verify(`${v}.${claims}.${mac}`, ME)),
       /signature is invalid/,

@@ -1,17 +1,21 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { SandboxError } from '../errors/index.ts';
 
-/** Whom a session token is for: one instance of one plugin of one tenant. */
+/** Whom a session token is for: one instance of one plugin of one tenant, signed by one certificate. */
 export interface SessionIdentity {
   tenant: string;
   pluginId: string;
   instanceId: string;
+  /** The verified developer certificate's fingerprint; '' for an unsigned plugin. */
+  certificateFingerprint: string;
 }
 
 interface Claims {
   t: string;
   p: string;
   i: string;
+  /** Certificate fingerprint. */
+  f: string;
   /** Expiry, Unix ms. */
   e: number;
 }
@@ -20,7 +24,7 @@ const VERSION = 'ct1';
 
 /**
  * Session tokens: `ct1.<claims>.<mac>`, the MAC being HMAC-SHA256 with the server secret over
- * tenant, plugin, instance and expiry. Stateless: any gateway with the secret can check one.
+ * tenant, plugin, instance, certificate and expiry. Stateless: any gateway with the secret can check one.
  */
 export class SessionTokens {
   private readonly secret: Buffer;
@@ -35,7 +39,13 @@ export class SessionTokens {
 
   issue(identity: SessionIdentity): { token: string; expiresAtMs: number } {
     const expiresAtMs = this.now() + this.ttlMs;
-    const claims: Claims = { t: identity.tenant, p: identity.pluginId, i: identity.instanceId, e: expiresAtMs };
+    const claims: Claims = {
+      t: identity.tenant,
+      p: identity.pluginId,
+      i: identity.instanceId,
+      f: identity.certificateFingerprint,
+      e: expiresAtMs,
+    };
     const body = Buffer.from(JSON.stringify(claims)).toString('base64url');
     return { token: `${VERSION}.${body}.${this.mac(body).toString('base64url')}`, expiresAtMs };
   }
@@ -50,7 +60,12 @@ export class SessionTokens {
     if (given.length !== wanted.length || !timingSafeEqual(given, wanted))
       throw fail('session token signature is invalid');
     const claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Claims;
-    if (claims.t !== expected.tenant || claims.p !== expected.pluginId || claims.i !== expected.instanceId) {
+    if (
+      claims.t !== expected.tenant ||
+      claims.p !== expected.pluginId ||
+      claims.i !== expected.instanceId ||
+      claims.f !== expected.certificateFingerprint
+    ) {
       throw fail('session token belongs to another plugin instance; use the token this socket issued');
     }
     if (claims.e <= this.now()) throw fail('session token expired; call Register again');

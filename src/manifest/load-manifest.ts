@@ -40,6 +40,8 @@ export interface PluginManifest {
   permissions: readonly Permission[];
   privilegedPermissions: readonly PrivilegedPermission[];
   ipcTimeoutMs: number;
+  /** plugin.yaml's certificate section: where plugin.crt is, and the pinned fingerprint. */
+  certificate: { path: string; fingerprint: string | null };
   sandbox: {
     memoryMb: number;
     cpus: number;
@@ -99,6 +101,10 @@ export function loadManifest(directory: string, limits: SandboxLimits): PluginMa
     permissions: Object.freeze([...new Set(data.permissions)]),
     privilegedPermissions: Object.freeze([...new Set(data.privileged_permissions)]),
     ipcTimeoutMs: data.ipc.timeout * 1000,
+    certificate: Object.freeze({
+      path: path.posix.normalize(data.certificate?.path ?? 'plugin.crt'),
+      fingerprint: data.certificate?.fingerprint?.toLowerCase() ?? null,
+    }),
     sandbox: Object.freeze({
       memoryMb: box.memory_mb,
       cpus: box.cpus,

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { SandboxConfig } from '../config/index.ts';
 import { SandboxError } from '../errors/index.ts';
@@ -7,6 +7,7 @@ import { HostServer } from '../host/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { connectRedis } from '../redis/index.ts';
 import { DockerSandboxRuntime, reapPluginDirectories } from '../sandbox/index.ts';
+import { loadTenantTrust, type TenantTrust } from '../trust/index.ts';
 import { PluginInstance, type PluginStatus } from './plugin-instance.ts';
 
 const HOST_SOCKET = 'host.sock';
@@ -25,6 +26,7 @@ export class Orchestrator {
   private upstream: UpstreamHost | undefined;
   private closeRedis: (() => void) | undefined;
   private stopping: Promise<void> | undefined;
+  private crlTimer: NodeJS.Timeout | undefined;
 
   constructor(config: SandboxConfig, log: Logger) {
     this.config = config;
@@ -34,6 +36,8 @@ export class Orchestrator {
 
   /** Starts everything. A plugin that fails to start is reported (ERROR) and does not stop the rest. */
   async start(redisUrl: string): Promise<void> {
+    // Trust material first: an unreadable root is a configuration error, before anything starts.
+    const trusts = new Map(this.config.tenants.map((tenant) => [tenant.id, loadTenantTrust(tenant)]));
     await this.runtime.ping();
     const nodeImage = await this.runtime.resolveImage(this.config.images.node);
     await this.reapLeftovers();
@@ -49,8 +53,11 @@ export class Orchestrator {
       log: this.log,
     };
     for (const tenant of this.config.tenants) {
-      for (const dir of tenant.plugins) this.instances.push(new PluginInstance(ctx, tenant, dir));
+      const trust = trusts.get(tenant.id) as TenantTrust;
+      for (const dir of tenant.plugins) this.instances.push(new PluginInstance(ctx, tenant, trust, dir));
     }
+    this.crlTimer = setInterval(() => void this.reloadCrls(trusts), this.config.crlReloadIntervalMs);
+    this.crlTimer.unref();
     const results = await Promise.allSettled(this.instances.map((instance) => instance.start()));
     results.forEach((result, i) => {
       if (result.status === 'rejected') {
@@ -63,6 +70,23 @@ export class Orchestrator {
     });
     const enabled = this.list().filter((p) => p.state === 'ENABLED').length;
     this.log.info({ enabled, total: this.instances.length }, 'orchestrator started');
+  }
+
+  /** Reads CRL files again; where they changed, re-checks that tenant's running plugins. */
+  private async reloadCrls(trusts: Map<string, TenantTrust>): Promise<void> {
+    for (const [tenant, trust] of trusts) {
+      let changed: boolean;
+      try {
+        changed = trust.crls.reload();
+      } catch (err) {
+        this.log.warn({ err, tenant }, 'CRL reload failed; keeping the previous CRLs');
+        continue;
+      }
+      if (!changed) continue;
+      this.log.info({ tenant }, 'CRLs changed; re-checking running plugins');
+      const running = this.instances.filter((i) => i.tenant.id === tenant);
+      await Promise.allSettled(running.map((instance) => instance.recheckRevocation()));
+    }
   }
 
   list(): PluginStatus[] {
@@ -82,6 +106,7 @@ export class Orchestrator {
   }
 
   private async shutdown(): Promise<void> {
+    clearInterval(this.crlTimer);
     this.log.info('stopping every plugin');
     await Promise.allSettled(this.instances.map((instance) => instance.stop('orchestrator shutting down')));
     this.upstream?.close();
@@ -104,6 +129,9 @@ export class Orchestrator {
       gid: this.config.sandboxGid,
     };
     const dirs = await reapPluginDirectories(roots, this.log);
+    for (const kind of ['bundles', 'unpacked']) {
+      await rm(path.join(this.config.stateDir, this.config.orchestratorId, kind), { recursive: true, force: true });
+    }
     if (leftovers.length + dirs > 0)
       this.log.info({ containers: leftovers.length, directories: dirs }, 'leftovers removed');
   }

@@ -1,9 +1,20 @@
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import type { SandboxConfig, TenantConfig } from '../config/index.ts';
 import { asSandboxError, SandboxError } from '../errors/index.ts';
 import { PolicyGateway, type SessionTokens, type UpstreamHost } from '../gateway/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { loadManifest, type PluginManifest } from '../manifest/index.ts';
+import {
+  ARCHIVE_EXTENSION,
+  TrustError,
+  unpackPlugin,
+  verifyPlugin,
+  type TenantTrust,
+  type TrustReason,
+  type VerifiedPlugin,
+} from '../trust/index.ts';
 import {
   buildSandboxSpec,
   createPluginDirectories,
@@ -40,8 +51,13 @@ export interface PluginStatus {
   state: PluginState;
   containerId: string | null;
   permissions: readonly string[];
+  /** Who signed the running bundle; null when unsigned (only where the tenant allows it) or not verified yet. */
+  signer: { subject: string; serial: string; fingerprint: string } | null;
+  signed: boolean;
   lastTransition: StateTransition | null;
   lastError: string | null;
+  /** Machine-readable reason of a trust refusal (e.g. CERT_REVOKED), else null. */
+  reason: TrustReason | null;
 }
 
 /**
@@ -51,6 +67,7 @@ export interface PluginStatus {
  */
 export class PluginInstance {
   readonly tenant: TenantConfig;
+  readonly trust: TenantTrust;
   readonly directory: string;
   readonly instanceId = randomBytes(6).toString('hex');
   private readonly ctx: InstanceContext;
@@ -58,7 +75,9 @@ export class PluginInstance {
   private state: PluginState = 'DISCOVERED';
   private lastTransition: StateTransition | null = null;
   private lastError: string | null = null;
+  private reason: TrustReason | null = null;
   private manifest: PluginManifest | undefined;
+  private verified: VerifiedPlugin | undefined;
   private dirs: PluginDirectories | undefined;
   private gateway: PolicyGateway | undefined;
   private client: PluginClient | undefined;
@@ -67,9 +86,10 @@ export class PluginInstance {
   private stopping = false;
   private readonly recentLines: string[] = [];
 
-  constructor(ctx: InstanceContext, tenant: TenantConfig, directory: string) {
+  constructor(ctx: InstanceContext, tenant: TenantConfig, trust: TenantTrust, directory: string) {
     this.ctx = ctx;
     this.tenant = tenant;
+    this.trust = trust;
     this.directory = directory;
     this.log = ctx.log.child({ tenant: tenant.id, instanceId: this.instanceId, pluginDir: directory });
   }
@@ -88,26 +108,79 @@ export class PluginInstance {
       state: this.state,
       containerId: this.containerId ?? null,
       permissions: this.manifest?.permissions ?? [],
+      signer: this.verified?.signer
+        ? {
+            subject: this.verified.signer.subject,
+            serial: this.verified.signer.serial,
+            fingerprint: this.verified.signer.fingerprint,
+          }
+        : null,
+      signed: Boolean(this.verified?.signer),
       lastTransition: this.lastTransition,
       lastError: this.lastError,
+      reason: this.reason,
     };
   }
 
   async start(): Promise<void> {
     try {
-      this.manifest = loadManifest(this.directory, this.ctx.config.limits);
-      this.checkTenantAllows(this.manifest);
-      this.transition('LOADED', 'manifest valid');
-      await this.launch(this.manifest);
+      const source = await this.unpackIfArchive();
+      this.manifest = loadManifest(source, this.ctx.config.limits);
+      this.verified = await verifyPlugin(source, this.manifest, this.trust, this.stateDir('bundles'));
+      const signedBy = this.verified.signer
+        ? `signed by ${this.verified.signer.subject}`
+        : 'unsigned, allowed by the tenant';
+      this.transition('LOADED', `manifest valid, ${signedBy}`);
+      // The container runs the verified snapshot, never the source directory.
+      await this.launch({ ...this.manifest, directory: this.verified.directory });
       await this.client?.lifecycle('ENABLE', this.manifest.ipcTimeoutMs);
       this.transition('INITIALIZED', 'onEnable succeeded');
       this.transition('ENABLED', 'enabled');
     } catch (err) {
       const failure = asSandboxError(err, 'start failed');
       await this.teardown();
+      this.reason = err instanceof TrustError ? err.reason : null;
       this.fail(failure.message);
       throw failure;
     }
+  }
+
+  /**
+   * Checks the running plugin's chain against the CRLs as they are now; a revoked certificate
+   * disables the plugin (its onDisable runs) and leaves it in ERROR with the reason.
+   */
+  async recheckRevocation(now = new Date()): Promise<void> {
+    const chain = this.verified?.signer?.chain;
+    if (this.state !== 'ENABLED' || !chain) return;
+    try {
+      for (let i = 0; i + 1 < chain.length; i++) {
+        await this.trust.crls.check(chain[i]!, chain[i + 1]!, now, this.trust.clockSkewMs);
+      }
+    } catch (err) {
+      if (!(err instanceof TrustError) || err.reason !== 'CERT_REVOKED') {
+        this.log.warn({ err }, 'CRL check of a running plugin failed; it keeps running');
+        return;
+      }
+      this.log.error(
+        { reason: err.reason, detail: err.message },
+        'certificate revoked while running: disabling the plugin',
+      );
+      await this.stop('certificate revoked');
+      this.reason = err.reason;
+      this.fail(err.message);
+    }
+  }
+
+  private stateDir(kind: 'bundles' | 'unpacked'): string {
+    const { stateDir, orchestratorId } = this.ctx.config;
+    return path.join(stateDir, orchestratorId, kind, this.instanceId);
+  }
+
+  private async unpackIfArchive(): Promise<string> {
+    if (!this.directory.endsWith(ARCHIVE_EXTENSION)) return this.directory;
+    const target = this.stateDir('unpacked');
+    await unpackPlugin(this.directory, target);
+    return target;
   }
 
   /** Disables the plugin (its onDisable runs) and removes everything the instance made. */
@@ -141,19 +214,6 @@ export class PluginInstance {
     return response.result;
   }
 
-  private checkTenantAllows(manifest: PluginManifest): void {
-    const missing = [
-      ...manifest.permissions.filter((p) => !this.tenant.permissions.includes(p)),
-      ...manifest.privilegedPermissions.filter((p) => !this.tenant.privilegedPermissions.includes(p)),
-    ];
-    if (missing.length > 0) {
-      throw new SandboxError(
-        'PERMISSION_DENIED',
-        `${manifest.id}: tenant '${this.tenant.id}' does not allow ${missing.join(', ')}; remove them from plugin.yaml or have the operator allow them`,
-      );
-    }
-  }
-
   private async launch(manifest: PluginManifest): Promise<void> {
     const { config, runtime, tokens, upstream } = this.ctx;
     const roots = {
@@ -164,7 +224,12 @@ export class PluginInstance {
       gid: config.sandboxGid,
     };
     this.dirs = await createPluginDirectories(roots, this.instanceId, manifest.sandbox.shmMb, this.log);
-    const identity = { tenant: this.tenant.id, pluginId: manifest.id, instanceId: this.instanceId };
+    const identity = {
+      tenant: this.tenant.id,
+      pluginId: manifest.id,
+      instanceId: this.instanceId,
+      certificateFingerprint: this.verified?.signer?.fingerprint ?? '',
+    };
     this.gateway = new PolicyGateway({
       identity,
       manifest,
@@ -275,6 +340,8 @@ export class PluginInstance {
       await removePluginDirectories(this.dirs, this.log).catch((err: unknown) =>
         this.log.error({ err }, 'directory removal failed'),
       );
+    await rm(this.stateDir('bundles'), { recursive: true, force: true });
+    await rm(this.stateDir('unpacked'), { recursive: true, force: true });
   }
 
   private transition(to: PluginState, reason: string): void {

@@ -21,6 +21,7 @@ const manifest: PluginManifest = {
   permissions: ['read:courses'],
   privilegedPermissions: [],
   ipcTimeoutMs: 30_000,
+  certificate: { path: 'plugin.crt', fingerprint: null },
   sandbox: {
     memoryMb: 64,
     cpus: 0.5,

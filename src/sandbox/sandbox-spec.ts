@@ -97,6 +97,7 @@ export function buildSandboxSpec(input: SandboxSpecInput): SandboxSpec {
       CLASSTOP_PLUGIN_VERSION: manifest.version,
       CLASSTOP_PLUGIN_PERMISSIONS: manifest.permissions.join(','),
       CLASSTOP_PLUGIN_ENTRY: path.posix.join(CONTAINER_PATHS.plugin, manifest.entry),
+      CLASSTOP_PLUGIN_CERTIFICATE: path.posix.join(CONTAINER_PATHS.plugin, manifest.certificate.path),
       CLASSTOP_GATEWAY_SOCKET: CONTAINER_PATHS.gatewaySocket,
       CLASSTOP_PLUGIN_SOCKET: CONTAINER_PATHS.pluginSocket,
       CLASSTOP_TENANT: tenant,

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { redisKeys } from '../../src/redis/index.ts';
 import { TestGatewayClient } from '../helpers/gateway-client.ts';
-import { EXAMPLES, startTestOrchestrator, type TestOrchestrator } from '../helpers/test-orchestrator.ts';
+import { EXAMPLE_TRUST, EXAMPLES, startTestOrchestrator, type TestOrchestrator } from '../helpers/test-orchestrator.ts';
 
 const HELLO = 'com.example.hello-world';
 const PEEK = 'com.example.course-peek';
@@ -79,6 +80,17 @@ describe('the policy gateway, over the real unix sockets of running plugins', ()
     const greedy = await peek.register(PEEK, '1.0.0', ['read:courses', 'modify:courses']);
     assert.equal(greedy.code, 'PERMISSION_DENIED');
     assert.match(greedy.message, /modify:courses/);
+  });
+
+  it('Register must present the certificate the bundle was verified with', async () => {
+    const none = await hello.register(HELLO, '1.0.0', [], Buffer.alloc(0));
+    assert.equal(none.code, 'AUTHENTICATION_FAILED');
+    assert.match(
+      none.message,
+      /the certificate presented \(\(none\)\) is not the one com\.example\.hello-world was verified with \(sha256:/,
+    );
+    const rootInstead = await hello.register(HELLO, '1.0.0', [], readFileSync(path.join(EXAMPLE_TRUST, 'ca/root.pem')));
+    assert.equal(rootInstead.code, 'AUTHENTICATION_FAILED');
   });
 
   it('a call without the permission gets PERMISSION_DENIED and nothing reaches the host', async () => {

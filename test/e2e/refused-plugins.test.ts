@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { leftovers } from '../helpers/leftovers.ts';
-import { EXAMPLES, FIXTURES, startTestOrchestrator, type TestOrchestrator } from '../helpers/test-orchestrator.ts';
+import {
+  EXAMPLES,
+  exampleTrust,
+  FIXTURES,
+  startTestOrchestrator,
+  type TestOrchestrator,
+} from '../helpers/test-orchestrator.ts';
 
 describe('plugins that must not run are refused with a clear error, and start nothing', () => {
   let t: TestOrchestrator;
@@ -31,6 +37,7 @@ describe('plugins that must not run are refused with a clear error, and start no
       {
         id: 'tenant-a',
         permissions: ['read:courses'],
+        trust: exampleTrust({ allowUnsigned: true }),
         plugins: [
           badManifest,
           path.join(EXAMPLES, 'hello-world'),

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LABELS } from '../../src/sandbox/index.ts';
 import { admin } from '../helpers/admin-client.ts';
-import { FIXTURES, startTestOrchestrator, type TestOrchestrator } from '../helpers/test-orchestrator.ts';
+import { exampleTrust, FIXTURES, startTestOrchestrator, type TestOrchestrator } from '../helpers/test-orchestrator.ts';
 
 const PROBE = 'com.test.probe';
 const MIB = 1024 * 1024;
@@ -33,7 +33,9 @@ describe('a plugin container is hardened', () => {
   let report: ProbeReport;
 
   before(async () => {
-    t = await startTestOrchestrator([{ id: 'tenant-a', plugins: [path.join(FIXTURES, 'probe')] }]);
+    t = await startTestOrchestrator([
+      { id: 'tenant-a', trust: exampleTrust({ allowUnsigned: true }), plugins: [path.join(FIXTURES, 'probe')] },
+    ]);
     const { status, body } = await admin<ProbeReport>(
       t.adminUrl,
       'POST',

@@ -1,6 +1,9 @@
 import { credentials, Metadata, type Client, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { ERROR_CODE_METADATA_KEY } from '../../src/errors/index.ts';
 import { loadProtocol, type PluginApiResponse, type PluginRegisterResponse } from '../../src/protocol/index.ts';
+import { EXAMPLE_TRUST } from './test-orchestrator.ts';
 
 type Callback<T> = (err: ServiceError | null, response?: T) => void;
 type RawClient = Client & {
@@ -19,6 +22,8 @@ export interface CallOutcome {
 }
 
 const DEADLINE_MS = 10_000;
+/** The developer certificate the examples are signed with: what their Register presents. */
+export const EXAMPLE_CERTIFICATE = readFileSync(path.join(EXAMPLE_TRUST, 'developer/developer.pem'));
 
 /**
  * Talks to a gateway's unix socket from the test process, as a plugin would (real gRPC, generated
@@ -32,8 +37,13 @@ export class TestGatewayClient {
     this.client = new PluginService(`unix://${socketPath}`, credentials.createInsecure()) as unknown as RawClient;
   }
 
-  register(pluginId: string, version: string, permissions: string[] = []): Promise<CallOutcome & { token: string }> {
-    const request = { plugin_id: pluginId, plugin_name: pluginId, version, permissions, certificate: Buffer.alloc(0) };
+  register(
+    pluginId: string,
+    version: string,
+    permissions: string[] = [],
+    certificate: Buffer = EXAMPLE_CERTIFICATE,
+  ): Promise<CallOutcome & { token: string }> {
+    const request = { plugin_id: pluginId, plugin_name: pluginId, version, permissions, certificate };
     return new Promise((resolve) =>
       this.client.Register(request, new Metadata(), { deadline: Date.now() + DEADLINE_MS }, (err, response) =>
         resolve({ ...outcome(err, undefined), token: response?.session_token ?? '' }),

@@ -17,11 +17,24 @@ export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const EXAMPLES = path.join(REPO_ROOT, 'examples/plugins');
 export const FIXTURES = path.join(REPO_ROOT, 'test/fixtures/plugins');
 
+export const EXAMPLE_TRUST = path.join(REPO_ROOT, 'examples/trust');
+
+/** The trust section that accepts the signed examples: the example root and both CRLs. */
+export function exampleTrust(overrides: Record<string, unknown> = {}) {
+  return {
+    roots: [path.join(EXAMPLE_TRUST, 'ca/root.pem')],
+    crls: [path.join(EXAMPLE_TRUST, 'ca/root.crl.pem'), path.join(EXAMPLE_TRUST, 'ca/intermediate.crl.pem')],
+    ...overrides,
+  };
+}
+
 export interface TestTenant {
   id: string;
   permissions?: string[];
   privilegedPermissions?: string[];
   plugins: string[];
+  /** Defaults to exampleTrust(). */
+  trust?: Record<string, unknown>;
 }
 
 export interface TestOrchestrator {
@@ -56,7 +69,7 @@ export function writeTestConfig(
     stateDir: path.join(root, 'state'),
     admin: { listen: '127.0.0.1:0' },
     startTimeoutMs: 30_000,
-    tenants,
+    tenants: tenants.map((t) => ({ trust: exampleTrust(), ...t })),
     ...extra,
   };
   const file = path.join(root, 'config.yaml');

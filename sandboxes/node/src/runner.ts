@@ -47,7 +47,7 @@ async function loadPlugin(entry: string, api: PluginAPI): Promise<Plugin> {
 }
 
 function register(client: GatewayClient, api: PluginAPI): Promise<number> {
-  const certificatePath = '/plugin/plugin.crt';
+  const certificatePath = process.env.CLASSTOP_PLUGIN_CERTIFICATE ?? '/plugin/plugin.crt';
   const request = {
     plugin_id: required('CLASSTOP_PLUGIN_ID'),
     plugin_name: process.env.CLASSTOP_PLUGIN_NAME ?? '',
