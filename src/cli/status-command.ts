@@ -14,9 +14,10 @@ export async function statusCommand(admin: string, json: boolean): Promise<void>
     p.version ?? '-',
     p.state,
     p.containerId?.slice(0, 12) ?? '-',
+    p.signer ? p.signer.subject : p.state === 'ERROR' ? '-' : 'unsigned',
     firstLine(p.lastError),
   ]);
-  process.stdout.write(table(['TENANT', 'PLUGIN', 'VERSION', 'STATE', 'CONTAINER', 'LAST ERROR'], rows));
+  process.stdout.write(table(['TENANT', 'PLUGIN', 'VERSION', 'STATE', 'CONTAINER', 'SIGNED BY', 'LAST ERROR'], rows));
 }
 
 /** One admin API request; errors come back as SandboxError with the API's code and message. */

@@ -29,12 +29,14 @@ describe('the example plugins, two tenants', () => {
         plugins: [path.join(EXAMPLES, 'hello-world')],
       },
     ];
-    t = await startTestOrchestrator(tenants, {}, async (redis) => {
-      subscriber = redis.duplicate();
-      subscriber.on('pmessage', (_p: string, channel: string, message: string) =>
-        events.push({ channel, ...JSON.parse(message) }),
-      );
-      await subscriber.psubscribe(redisKeys.allEvents());
+    t = await startTestOrchestrator(tenants, {
+      beforeStart: async (redis) => {
+        subscriber = redis.duplicate();
+        subscriber.on('pmessage', (_p: string, channel: string, message: string) =>
+          events.push({ channel, ...JSON.parse(message) }),
+        );
+        await subscriber.psubscribe(redisKeys.allEvents());
+      },
     });
   });
 

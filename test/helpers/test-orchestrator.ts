@@ -78,13 +78,22 @@ export function writeTestConfig(
 }
 
 /** A real orchestrator on a private redis-server, a real Docker engine, and real sockets. */
+export interface TestOptions {
+  /** Config keys beside the tenants. */
+  config?: Record<string, unknown>;
+  /** Environment overrides (e.g. CLASSTOP_SESSION_SECRET). */
+  env?: NodeJS.ProcessEnv;
+  /** Runs with the test's Redis before the orchestrator starts. */
+  beforeStart?: (redis: Redis) => Promise<void>;
+}
+
 export async function startTestOrchestrator(
   tenants: TestTenant[],
-  extra: Record<string, unknown> = {},
-  beforeStart?: (redis: Redis) => Promise<void>,
+  options: TestOptions = {},
 ): Promise<TestOrchestrator> {
-  const { file, root } = writeTestConfig(tenants, extra);
-  const config = loadConfig(file, {});
+  const { beforeStart } = options;
+  const { file, root } = writeTestConfig(tenants, options.config ?? {});
+  const config = loadConfig(file, options.env ?? {});
   const log = testLogger();
   const embedded = await EmbeddedRedis.start();
   const redis = new Redis({ path: embedded.socketPath });
