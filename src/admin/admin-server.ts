@@ -1,9 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { asSandboxError, ERROR_CODES, SandboxError } from '../errors/index.ts';
 import type { Logger } from '../logging/index.ts';
+import { LIFECYCLE_ACTIONS, type LifecycleAction } from '../lifecycle/index.ts';
 import type { Orchestrator } from '../orchestrator/index.ts';
 
 const MAX_BODY_BYTES = 1024 * 1024;
+const CALL_DEADLINE_MS = 30_000;
+const ACTIONS = new Set<string>(LIFECYCLE_ACTIONS);
 
 type Route = (match: RegExpExecArray, request: IncomingMessage) => Promise<unknown>;
 
@@ -12,6 +15,9 @@ type Route = (match: RegExpExecArray, request: IncomingMessage) => Promise<unkno
  *   GET  /v1/plugins                                   every plugin instance, as JSON
  *   GET  /v1/plugins/{tenant}/{id}                      one
  *   POST /v1/plugins/{tenant}/{id}/functions/{name}     call a function the plugin exports (JSON body)
+ *   POST /v1/plugins/{tenant}/{id}/{action}             submit a lifecycle job (enable, disable, reload,
+ *                                                       restart, uninstall; reload takes {"bundle": PATH})
+ *   GET  /v1/jobs, GET /v1/jobs/{id}                    lifecycle jobs, with progress
  *   GET  /healthz
  * Errors: `{ "error": { "code": PluginErrorCode, "message": … } }` with the registry's HTTP status.
  */
@@ -32,8 +38,40 @@ export class AdminServer {
         async (m, request) => {
           const result = await orchestrator
             .find(decode(m[1]), decode(m[2]))
-            .callFunction(decode(m[3]), await readBody(request));
+            .callFunction(decode(m[3]), await readBody(request), Date.now() + CALL_DEADLINE_MS);
           return JSON.parse(result.toString('utf8') || 'null') as unknown;
+        },
+      ],
+      [
+        'POST',
+        /^\/v1\/plugins\/([^/]+)\/([^/]+)\/([a-z]+)$/,
+        async (m, request) => {
+          const action = decode(m[3]);
+          if (!ACTIONS.has(action))
+            throw new SandboxError('NOT_FOUND', `no action '${action}'; use ${LIFECYCLE_ACTIONS.join(', ')}`);
+          const body = await readBody(request);
+          const bundle =
+            body.length > 0 ? (JSON.parse(body.toString('utf8')) as { bundle?: unknown }).bundle : undefined;
+          if (bundle !== undefined && typeof bundle !== 'string')
+            throw new SandboxError('INVALID_REQUEST', 'bundle must be a path');
+          const jobId = await orchestrator.submit({
+            action: action as LifecycleAction,
+            tenant: decode(m[1]),
+            pluginId: decode(m[2]),
+            cause: 'admin API',
+            ...(bundle ? { bundle } : {}),
+          });
+          return { jobId };
+        },
+      ],
+      ['GET', /^\/v1\/jobs$/, async () => orchestrator.jobs()],
+      [
+        'GET',
+        /^\/v1\/jobs\/([^/]+)$/,
+        async (m) => {
+          const job = await orchestrator.job(decode(m[1]));
+          if (!job) throw new SandboxError('NOT_FOUND', `no job '${decode(m[1])}'`);
+          return job;
         },
       ],
     ];

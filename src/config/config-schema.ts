@@ -62,6 +62,30 @@ export const configSchema = z.strictObject({
   images: z.strictObject({ node: z.string().default('classtop/sandbox-node:latest') }).default({
     node: 'classtop/sandbox-node:latest',
   }),
+  /** Lifecycle jobs on BullMQ. */
+  lifecycle: z
+    .strictObject({
+      queueName: z
+        .string()
+        .regex(/^[a-z0-9-]{1,40}$/)
+        .default('lifecycle'),
+      concurrency: z.int().positive().max(64).default(8),
+      attempts: z.int().positive().max(20).default(5),
+      backoffMs: z.int().positive().default(500),
+      busyRetryMs: z.int().positive().default(200),
+    })
+    .default({ queueName: 'lifecycle', concurrency: 8, attempts: 5, backoffMs: 500, busyRetryMs: 200 }),
+  /** Crash restarts: exponential backoff with jitter; a crash loop stops them. */
+  supervision: z
+    .strictObject({
+      restartInitialMs: z.int().positive().default(500),
+      restartMaxMs: z.int().positive().default(30_000),
+      crashLoopRestarts: z.int().positive().default(5),
+      crashLoopWindowMs: z.int().positive().default(60_000),
+    })
+    .default({ restartInitialMs: 500, restartMaxMs: 30_000, crashLoopRestarts: 5, crashLoopWindowMs: 60_000 }),
+  /** SIGTERM: how long disabling every plugin may take before the process exits anyway. */
+  shutdownTimeoutMs: z.int().positive().default(30_000),
   /** How often CRL files are read again; a plugin whose certificate is now revoked is disabled. */
   crlReloadIntervalMs: z.int().positive().default(30_000),
   /** How long a plugin has from container start to Register and onEnable. */

@@ -1,30 +1,52 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { SandboxConfig } from '../config/index.ts';
+import type { Redis } from 'ioredis';
+import type { SandboxConfig, TenantConfig } from '../config/index.ts';
 import { SandboxError } from '../errors/index.ts';
 import { SessionTokens, UpstreamHost } from '../gateway/index.ts';
 import { HostServer } from '../host/index.ts';
+import {
+  LifecycleQueue,
+  PermanentJobFailure,
+  PluginBusy,
+  PluginLock,
+  PluginStateStore,
+  type LifecycleJobData,
+} from '../lifecycle/index.ts';
 import type { Logger } from '../logging/index.ts';
-import { connectRedis } from '../redis/index.ts';
+import { connectRedis, redisKeys } from '../redis/index.ts';
 import { DockerSandboxRuntime, reapPluginDirectories } from '../sandbox/index.ts';
 import { loadTenantTrust, type TenantTrust } from '../trust/index.ts';
-import { PluginInstance, type PluginStatus } from './plugin-instance.ts';
+import { ManagedPlugin, type PluginStatus } from './managed-plugin.ts';
+import { discoverPlugin, PluginStartFailure, type InstanceContext } from './plugin-instance.ts';
 
 const HOST_SOCKET = 'host.sock';
 
+/** A configured plugin whose plugin.yaml could not be read: listed, never started. */
+interface RefusedEntry {
+  tenant: string;
+  directory: string;
+  error: string;
+}
+
 /**
  * The orchestrator: at start it removes what an earlier run left behind, starts the built-in host
- * (unless an upstream is configured), and starts every configured plugin of every tenant, each in
- * its own sandbox behind its own gateway. `stop` disables them all and removes everything.
+ * (unless an upstream is configured), joins the lifecycle queue as a worker, and submits an enable
+ * job for every configured plugin. Lifecycle work (enable, disable, reload, restart, uninstall)
+ * runs as durable jobs, one at a time per plugin across every process on the Redis.
  */
 export class Orchestrator {
   private readonly config: SandboxConfig;
   private readonly log: Logger;
   private readonly runtime: DockerSandboxRuntime;
-  private readonly instances: PluginInstance[] = [];
+  private readonly plugins = new Map<string, ManagedPlugin>();
+  private readonly refused: RefusedEntry[] = [];
   private host: HostServer | undefined;
   private upstream: UpstreamHost | undefined;
-  private closeRedis: (() => void) | undefined;
+  private redis: Redis | undefined;
+  private queueRedis: Redis | undefined;
+  private queue: LifecycleQueue | undefined;
+  private lock: PluginLock | undefined;
   private stopping: Promise<void> | undefined;
   private crlTimer: NodeJS.Timeout | undefined;
 
@@ -34,7 +56,10 @@ export class Orchestrator {
     this.runtime = new DockerSandboxRuntime(log, config.dockerSocket);
   }
 
-  /** Starts everything. A plugin that fails to start is reported (ERROR) and does not stop the rest. */
+  /**
+   * Starts everything and waits until the initial enable jobs settled. A plugin that fails to
+   * start is reported (ERROR, with its reason) and does not stop the rest.
+   */
   async start(redisUrl: string): Promise<void> {
     // Trust material first: an unreadable root is a configuration error, before anything starts.
     const trusts = new Map(this.config.tenants.map((tenant) => [tenant.id, loadTenantTrust(tenant)]));
@@ -42,9 +67,20 @@ export class Orchestrator {
     const nodeImage = await this.runtime.resolveImage(this.config.images.node);
     await this.reapLeftovers();
 
-    const upstreamAddress = await this.startUpstream(redisUrl);
-    this.upstream = new UpstreamHost(upstreamAddress);
-    const ctx = {
+    this.redis = connectRedis(redisUrl, this.log);
+    await this.redis.connect();
+    this.queueRedis = connectRedis(redisUrl, this.log, { forQueue: true });
+    await this.queueRedis.connect();
+    this.upstream = new UpstreamHost(await this.startUpstream(this.redis));
+    const store = new PluginStateStore(this.redis);
+    this.lock = new PluginLock(this.redis);
+    this.queue = new LifecycleQueue(
+      this.queueRedis,
+      { name: this.config.lifecycle.queueName, ...this.config.lifecycle },
+      this.log,
+    );
+
+    const ctx: InstanceContext = {
       config: this.config,
       runtime: this.runtime,
       upstream: this.upstream,
@@ -52,24 +88,172 @@ export class Orchestrator {
       images: { node: nodeImage },
       log: this.log,
     };
+    const deps = {
+      ctx,
+      store,
+      owner: this.config.orchestratorId,
+      supervision: this.config.supervision,
+      scheduleRestart: async (plugin: ManagedPlugin, delayMs: number, cause: string) => {
+        await this.queue?.submit(
+          { action: 'restart', tenant: plugin.tenant.id, pluginId: plugin.pluginId, cause },
+          { delayMs },
+        );
+      },
+    };
     for (const tenant of this.config.tenants) {
-      const trust = trusts.get(tenant.id) as TenantTrust;
-      for (const dir of tenant.plugins) this.instances.push(new PluginInstance(ctx, tenant, trust, dir));
+      await this.discover(deps, tenant, trusts.get(tenant.id) as TenantTrust);
     }
+    await this.queue.startWorker((data, progress) => this.process(data, progress));
     this.crlTimer = setInterval(() => void this.reloadCrls(trusts), this.config.crlReloadIntervalMs);
     this.crlTimer.unref();
-    const results = await Promise.allSettled(this.instances.map((instance) => instance.start()));
-    results.forEach((result, i) => {
-      if (result.status === 'rejected') {
-        const instance = this.instances[i];
-        this.log.error(
-          { tenant: instance?.tenant.id, pluginDir: instance?.directory, reason: (result.reason as Error).message },
-          'plugin refused',
-        );
+
+    const jobs = await Promise.all(
+      [...this.plugins.values()].map((p) =>
+        this.submit({ action: 'enable', tenant: p.tenant.id, pluginId: p.pluginId, cause: 'start-up' }),
+      ),
+    );
+    const waitMs = this.config.startTimeoutMs * (this.config.lifecycle.attempts + 1);
+    await Promise.allSettled(jobs.map((id) => this.queue?.waitFor(id, waitMs)));
+    const enabled = this.list().filter((p) => p.state === 'ENABLED').length;
+    this.log.info({ enabled, total: this.plugins.size + this.refused.length }, 'orchestrator started');
+  }
+
+  /** Submits a lifecycle job; returns its id. */
+  async submit(data: LifecycleJobData): Promise<string> {
+    this.find(data.tenant, data.pluginId);
+    return this.requireQueue().submit(data);
+  }
+
+  jobs(limit = 50) {
+    return this.requireQueue().list(limit);
+  }
+
+  job(id: string) {
+    return this.requireQueue().get(id);
+  }
+
+  waitForJob(id: string, timeoutMs: number) {
+    return this.requireQueue().waitFor(id, timeoutMs);
+  }
+
+  queueCounts() {
+    return this.requireQueue().counts();
+  }
+
+  list(): PluginStatus[] {
+    const refused = this.refused.map((r) => ({
+      tenant: r.tenant,
+      id: r.directory,
+      version: null,
+      directory: r.directory,
+      instanceId: null,
+      state: 'ERROR' as const,
+      containerId: null,
+      permissions: [],
+      signer: null,
+      signed: false,
+      lastTransition: null,
+      lastError: r.error,
+      reason: 'INVALID_MANIFEST',
+      restarts: 0,
+    }));
+    return [...[...this.plugins.values()].map((p) => p.status()), ...refused];
+  }
+
+  find(tenant: string, pluginId: string): ManagedPlugin {
+    const plugin = this.plugins.get(`${tenant}/${pluginId}`);
+    if (!plugin) throw new SandboxError('NOT_FOUND', `no plugin '${pluginId}' in tenant '${tenant}'`);
+    return plugin;
+  }
+
+  /**
+   * Stops taking jobs (the one in progress finishes), disables every plugin in order (its
+   * onDisable runs), removes containers, sockets and shm, closes the queue; idempotent.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    clearInterval(this.crlTimer);
+    this.log.info('stopping: no new jobs, then every plugin in order');
+    await this.queue?.close();
+    for (const plugin of [...this.plugins.values()].reverse()) {
+      const run = () => plugin.disable(async () => undefined, 'orchestrator shutting down');
+      const locked = await this.lock
+        ?.withLock(plugin.tenant.id, plugin.pluginId, run)
+        .catch(() => ({ ran: false as const }));
+      if (!locked?.ran)
+        await run().catch((err: unknown) => this.log.error({ err, pluginId: plugin.pluginId }, 'disable failed'));
+    }
+    this.upstream?.close();
+    await this.host?.close();
+    this.redis?.disconnect();
+    this.queueRedis?.disconnect();
+    this.log.info('orchestrator stopped');
+  }
+
+  private async process(
+    data: LifecycleJobData,
+    progress: (step: string, percent: number) => Promise<void>,
+  ): Promise<unknown> {
+    let plugin: ManagedPlugin;
+    try {
+      plugin = this.find(data.tenant, data.pluginId);
+    } catch (err) {
+      throw new PermanentJobFailure((err as Error).message);
+    }
+    const result = await this.requireLock().withLock(data.tenant, data.pluginId, async () => {
+      try {
+        switch (data.action) {
+          case 'enable':
+            return await plugin.enable(progress, `enable (${data.cause})`);
+          case 'disable':
+          case 'shutdown':
+            return await plugin.disable(progress, `${data.action} (${data.cause})`);
+          case 'uninstall':
+            await plugin.disable(progress, `uninstall (${data.cause})`);
+            await this.redis?.del(redisKeys.pluginData(data.tenant, data.pluginId));
+            return undefined;
+          case 'reload':
+            return await plugin.reload(progress, data.bundle);
+          case 'restart':
+            return await plugin.restart(progress, data.cause);
+        }
+      } catch (err) {
+        throw isPermanent(err) ? new PermanentJobFailure((err as Error).message) : err;
       }
     });
-    const enabled = this.list().filter((p) => p.state === 'ENABLED').length;
-    this.log.info({ enabled, total: this.instances.length }, 'orchestrator started');
+    if (!result.ran) throw new PluginBusy(`${data.pluginId} is busy with another job`);
+    return result.value;
+  }
+
+  private async discover(
+    deps: ConstructorParameters<typeof ManagedPlugin>[0],
+    tenant: TenantConfig,
+    trust: TenantTrust,
+  ): Promise<void> {
+    for (const source of tenant.plugins) {
+      const scratch = path.join(this.config.stateDir, this.config.orchestratorId, 'discover', path.basename(source));
+      try {
+        const manifest = await discoverPlugin(source, this.config, scratch);
+        const key = `${tenant.id}/${manifest.id}`;
+        if (this.plugins.has(key)) {
+          throw new SandboxError(
+            'ALREADY_EXISTS',
+            `${manifest.id} is configured twice for tenant '${tenant.id}' (${source})`,
+          );
+        }
+        const plugin = new ManagedPlugin(deps, tenant, trust, source, manifest);
+        await plugin.adopt();
+        this.plugins.set(key, plugin);
+      } catch (err) {
+        const error = err instanceof Error ? err.message : String(err);
+        this.log.error({ tenant: tenant.id, pluginDir: source, reason: error }, 'plugin refused');
+        this.refused.push({ tenant: tenant.id, directory: source, error });
+      }
+    }
   }
 
   /** Reads CRL files again; where they changed, re-checks that tenant's running plugins. */
@@ -84,35 +268,11 @@ export class Orchestrator {
       }
       if (!changed) continue;
       this.log.info({ tenant }, 'CRLs changed; re-checking running plugins');
-      const running = this.instances.filter((i) => i.tenant.id === tenant);
-      await Promise.allSettled(running.map((instance) => instance.recheckRevocation()));
+      const running = [...this.plugins.values()].filter((p) => p.tenant.id === tenant);
+      await Promise.allSettled(
+        running.map((p) => this.requireLock().withLock(p.tenant.id, p.pluginId, () => p.checkRevocation())),
+      );
     }
-  }
-
-  list(): PluginStatus[] {
-    return this.instances.map((instance) => instance.status());
-  }
-
-  find(tenant: string, pluginId: string): PluginInstance {
-    const instance = this.instances.find((i) => i.tenant.id === tenant && i.pluginId === pluginId);
-    if (!instance) throw new SandboxError('NOT_FOUND', `no plugin '${pluginId}' in tenant '${tenant}'`);
-    return instance;
-  }
-
-  /** Disables every plugin (onDisable runs), removes containers, sockets and shm; idempotent. */
-  stop(): Promise<void> {
-    this.stopping ??= this.shutdown();
-    return this.stopping;
-  }
-
-  private async shutdown(): Promise<void> {
-    clearInterval(this.crlTimer);
-    this.log.info('stopping every plugin');
-    await Promise.allSettled(this.instances.map((instance) => instance.stop('orchestrator shutting down')));
-    this.upstream?.close();
-    await this.host?.close();
-    this.closeRedis?.();
-    this.log.info('orchestrator stopped');
   }
 
   private async reapLeftovers(): Promise<void> {
@@ -129,19 +289,17 @@ export class Orchestrator {
       gid: this.config.sandboxGid,
     };
     const dirs = await reapPluginDirectories(roots, this.log);
-    for (const kind of ['bundles', 'unpacked']) {
+    for (const kind of ['bundles', 'unpacked', 'discover']) {
       await rm(path.join(this.config.stateDir, this.config.orchestratorId, kind), { recursive: true, force: true });
     }
-    if (leftovers.length + dirs > 0)
+    if (leftovers.length + dirs > 0) {
       this.log.info({ containers: leftovers.length, directories: dirs }, 'leftovers removed');
+    }
   }
 
   /** Starts the built-in host when `upstream.address` is `builtin`; returns the address to call. */
-  private async startUpstream(redisUrl: string): Promise<string> {
+  private async startUpstream(redis: Redis): Promise<string> {
     if (this.config.upstream.address !== 'builtin') return this.config.upstream.address;
-    const redis = connectRedis(redisUrl, this.log);
-    await redis.connect();
-    this.closeRedis = () => redis.disconnect();
     this.host = new HostServer(redis, this.log);
     const socketDir = path.join(this.config.runtimeDir, this.config.orchestratorId);
     await mkdir(socketDir, { recursive: true, mode: 0o711 });
@@ -149,4 +307,20 @@ export class Orchestrator {
     await this.host.listen(address);
     return address;
   }
+
+  private requireQueue(): LifecycleQueue {
+    if (!this.queue) throw new SandboxError('INTERNAL_ERROR', 'the orchestrator is not started');
+    return this.queue;
+  }
+
+  private requireLock(): PluginLock {
+    if (!this.lock) throw new SandboxError('INTERNAL_ERROR', 'the orchestrator is not started');
+    return this.lock;
+  }
+}
+
+/** A failure that retrying the same job cannot fix: bad bundle, refused trust, a plugin that dies at start. */
+function isPermanent(err: unknown): boolean {
+  if (err instanceof PluginStartFailure) return true;
+  return err instanceof SandboxError && err.code !== 'INTERNAL_ERROR';
 }

@@ -2,32 +2,30 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { SandboxConfig, TenantConfig } from '../config/index.ts';
-import { asSandboxError, SandboxError } from '../errors/index.ts';
+import { SandboxError } from '../errors/index.ts';
 import { PolicyGateway, type SessionTokens, type UpstreamHost } from '../gateway/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { loadManifest, type PluginManifest } from '../manifest/index.ts';
 import {
-  ARCHIVE_EXTENSION,
-  TrustError,
-  unpackPlugin,
-  verifyPlugin,
-  type TenantTrust,
-  type TrustReason,
-  type VerifiedPlugin,
-} from '../trust/index.ts';
-import {
   buildSandboxSpec,
   createPluginDirectories,
-  pinPluginSocket,
   LogForwarder,
+  pinPluginSocket,
   removePluginDirectories,
   type DockerSandboxRuntime,
   type PluginDirectories,
 } from '../sandbox/index.ts';
+import {
+  ARCHIVE_EXTENSION,
+  unpackPlugin,
+  verifyPlugin,
+  type TenantTrust,
+  type VerifiedPlugin,
+} from '../trust/index.ts';
 import { PluginClient } from './plugin-client.ts';
-import { canTransition, type PluginState, type StateTransition } from './plugin-state.ts';
 
 const LIFECYCLE_TIMEOUT_MS = 10_000;
+const SHUTDOWN_TIMEOUT_MS = 2_000;
 const RECENT_LOG_LINES = 20;
 const LOG_LINES_PER_SECOND = 200;
 
@@ -41,177 +39,126 @@ export interface InstanceContext {
   log: Logger;
 }
 
-/** One plugin instance's public status (admin API, `status`). */
-export interface PluginStatus {
-  tenant: string;
-  id: string;
-  version: string | null;
-  directory: string;
-  instanceId: string;
-  state: PluginState;
-  containerId: string | null;
-  permissions: readonly string[];
-  /** Who signed the running bundle; null when unsigned (only where the tenant allows it) or not verified yet. */
-  signer: { subject: string; serial: string; fingerprint: string } | null;
-  signed: boolean;
-  lastTransition: StateTransition | null;
-  lastError: string | null;
-  /** Machine-readable reason of a trust refusal (e.g. CERT_REVOKED), else null. */
-  reason: TrustReason | null;
+export interface ExitInfo {
+  exitCode: number;
+  oomKilled: boolean;
+  /** The plugin's last lines of output. */
+  logTail: string[];
 }
 
+/** The plugin's container died before it registered: retrying the same bundle will not help. */
+export class PluginStartFailure extends SandboxError {}
+
 /**
- * One plugin of one tenant running in its own container behind its own gateway. `start` goes
- * DISCOVERED → LOADED → INITIALIZED → ENABLED, or ends in ERROR having removed everything it made;
- * `stop` runs the plugin's onDisable and removes container, sockets and shm.
+ * One running copy of a plugin: its verified snapshot, its container, its gateway, and the client
+ * the host uses to reach it. The steps are separate (start, enable, save, disable, drain, remove)
+ * so that a hot reload can interleave two instances; the state machine lives in ManagedPlugin.
  */
 export class PluginInstance {
-  readonly tenant: TenantConfig;
-  readonly trust: TenantTrust;
-  readonly directory: string;
   readonly instanceId = randomBytes(6).toString('hex');
+  readonly source: string;
   private readonly ctx: InstanceContext;
+  private readonly tenant: TenantConfig;
+  private readonly trust: TenantTrust;
   private readonly log: Logger;
-  private state: PluginState = 'DISCOVERED';
-  private lastTransition: StateTransition | null = null;
-  private lastError: string | null = null;
-  private reason: TrustReason | null = null;
-  private manifest: PluginManifest | undefined;
-  private verified: VerifiedPlugin | undefined;
+  private manifestValue: PluginManifest | undefined;
+  private verifiedValue: VerifiedPlugin | undefined;
   private dirs: PluginDirectories | undefined;
   private gateway: PolicyGateway | undefined;
   private client: PluginClient | undefined;
-  private containerId: string | undefined;
+  private containerIdValue: string | undefined;
   private stopLogs: (() => void) | undefined;
-  private stopping = false;
+  private removing: Promise<void> | undefined;
+  private inFlight = 0;
+  private drainWaiters: Array<() => void> = [];
   private readonly recentLines: string[] = [];
+  /** Called when the container exits while nobody asked it to. */
+  onUnexpectedExit: ((exit: ExitInfo) => void) | undefined;
 
-  constructor(ctx: InstanceContext, tenant: TenantConfig, trust: TenantTrust, directory: string) {
+  constructor(ctx: InstanceContext, tenant: TenantConfig, trust: TenantTrust, source: string) {
     this.ctx = ctx;
     this.tenant = tenant;
     this.trust = trust;
-    this.directory = directory;
-    this.log = ctx.log.child({ tenant: tenant.id, instanceId: this.instanceId, pluginDir: directory });
+    this.source = source;
+    this.log = ctx.log.child({ tenant: tenant.id, instanceId: this.instanceId });
   }
 
-  get pluginId(): string | undefined {
-    return this.manifest?.id;
+  get manifest(): PluginManifest | undefined {
+    return this.manifestValue;
   }
 
-  status(): PluginStatus {
-    return {
-      tenant: this.tenant.id,
-      id: this.manifest?.id ?? this.directory,
-      version: this.manifest?.version ?? null,
-      directory: this.directory,
-      instanceId: this.instanceId,
-      state: this.state,
-      containerId: this.containerId ?? null,
-      permissions: this.manifest?.permissions ?? [],
-      signer: this.verified?.signer
-        ? {
-            subject: this.verified.signer.subject,
-            serial: this.verified.signer.serial,
-            fingerprint: this.verified.signer.fingerprint,
-          }
-        : null,
-      signed: Boolean(this.verified?.signer),
-      lastTransition: this.lastTransition,
-      lastError: this.lastError,
-      reason: this.reason,
-    };
+  get verified(): VerifiedPlugin | undefined {
+    return this.verifiedValue;
   }
 
-  async start(): Promise<void> {
-    try {
-      const source = await this.unpackIfArchive();
-      this.manifest = loadManifest(source, this.ctx.config.limits);
-      this.verified = await verifyPlugin(source, this.manifest, this.trust, this.stateDir('bundles'));
-      const signedBy = this.verified.signer
-        ? `signed by ${this.verified.signer.subject}`
-        : 'unsigned, allowed by the tenant';
-      this.transition('LOADED', `manifest valid, ${signedBy}`);
-      // The container runs the verified snapshot, never the source directory.
-      await this.launch({ ...this.manifest, directory: this.verified.directory });
-      await this.client?.lifecycle('ENABLE', this.manifest.ipcTimeoutMs);
-      this.transition('INITIALIZED', 'onEnable succeeded');
-      this.transition('ENABLED', 'enabled');
-    } catch (err) {
-      const failure = asSandboxError(err, 'start failed');
-      await this.teardown();
-      this.reason = err instanceof TrustError ? err.reason : null;
-      this.fail(failure.message);
-      throw failure;
-    }
+  get containerId(): string | undefined {
+    return this.containerIdValue;
   }
 
   /**
-   * Checks the running plugin's chain against the CRLs as they are now; a revoked certificate
-   * disables the plugin (its onDisable runs) and leaves it in ERROR with the reason.
+   * Verifies the plugin (before any container exists), then starts its container behind a new
+   * gateway and waits until it registers. On failure, removes everything it made and throws.
    */
-  async recheckRevocation(now = new Date()): Promise<void> {
-    const chain = this.verified?.signer?.chain;
-    if (this.state !== 'ENABLED' || !chain) return;
+  async start(): Promise<void> {
     try {
-      for (let i = 0; i + 1 < chain.length; i++) {
-        await this.trust.crls.check(chain[i]!, chain[i + 1]!, now, this.trust.clockSkewMs);
-      }
+      const source = await this.unpackIfArchive();
+      const manifest = loadManifest(source, this.ctx.config.limits);
+      this.manifestValue = manifest;
+      this.verifiedValue = await verifyPlugin(source, manifest, this.trust, this.stateDir('bundles'));
+      // The container runs the verified snapshot, never the source directory.
+      await this.launch({ ...manifest, directory: this.verifiedValue.directory });
     } catch (err) {
-      if (!(err instanceof TrustError) || err.reason !== 'CERT_REVOKED') {
-        this.log.warn({ err }, 'CRL check of a running plugin failed; it keeps running');
-        return;
-      }
-      this.log.error(
-        { reason: err.reason, detail: err.message },
-        'certificate revoked while running: disabling the plugin',
-      );
-      await this.stop('certificate revoked');
-      this.reason = err.reason;
-      this.fail(err.message);
+      await this.remove();
+      throw err;
     }
   }
 
-  private stateDir(kind: 'bundles' | 'unpacked'): string {
-    const { stateDir, orchestratorId } = this.ctx.config;
-    return path.join(stateDir, orchestratorId, kind, this.instanceId);
+  /** Lifecycle ENABLE: onRestore(state) when there is one, then onEnable. */
+  async enable(state?: Buffer): Promise<void> {
+    await this.requireClient().lifecycle('ENABLE', this.timeoutMs(), state);
   }
 
-  private async unpackIfArchive(): Promise<string> {
-    if (!this.directory.endsWith(ARCHIVE_EXTENSION)) return this.directory;
-    const target = this.stateDir('unpacked');
-    await unpackPlugin(this.directory, target);
-    return target;
+  /** Lifecycle RELOAD: the plugin's onSave, as bytes to hand to the next version. */
+  async save(): Promise<Buffer> {
+    return (await this.requireClient().lifecycle('RELOAD', this.timeoutMs())).saved_state;
   }
 
-  /** Disables the plugin (its onDisable runs) and removes everything the instance made. */
-  async stop(reason: string): Promise<void> {
-    this.stopping = true;
-    if (this.state === 'ENABLED' && this.client && this.manifest) {
-      try {
-        await this.client.lifecycle('DISABLE', LIFECYCLE_TIMEOUT_MS);
-        this.transition('DISABLED', reason);
-      } catch (err) {
-        this.log.warn({ err }, 'plugin did not disable cleanly; removing its container anyway');
-        this.fail(`disable failed: ${(err as Error).message}`);
-      }
-      // The process exits on SHUTDOWN; if it does not answer, the container stop ends it.
-      await this.client
-        .lifecycle('SHUTDOWN', LIFECYCLE_TIMEOUT_MS)
-        .catch((err: unknown) => this.log.debug({ err }, 'SHUTDOWN not answered'));
+  /** Lifecycle DISABLE: onDisable. */
+  async disable(): Promise<void> {
+    await this.requireClient().lifecycle('DISABLE', LIFECYCLE_TIMEOUT_MS);
+  }
+
+  /** Settles when every host → plugin call in progress has finished (or after `timeoutMs`). */
+  drain(timeoutMs: number): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.drainWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** Calls a function the plugin exports, counted so that a reload can wait for it. */
+  async callFunction(name: string, payload: Buffer, deadlineMs: number): Promise<Buffer> {
+    this.inFlight++;
+    try {
+      return (await this.requireClient().callFunction(name, payload, Math.max(1, deadlineMs - Date.now()))).result;
+    } finally {
+      this.inFlight--;
+      if (this.inFlight === 0) this.drainWaiters.splice(0).forEach((wake) => wake());
     }
-    await this.teardown();
   }
 
-  /** Calls a function the plugin exports. */
-  async callFunction(name: string, payload: Buffer): Promise<Buffer> {
-    if (this.state !== 'ENABLED' || !this.client || !this.manifest) {
-      throw new SandboxError(
-        'NOT_FOUND',
-        `${this.status().id} (tenant ${this.tenant.id}) is ${this.state}, not ENABLED`,
-      );
-    }
-    const response = await this.client.callFunction(name, payload, this.manifest.ipcTimeoutMs);
-    return response.result;
+  logTail(): string[] {
+    return [...this.recentLines];
+  }
+
+  /** Asks the plugin to exit (SHUTDOWN), then removes container, gateway, sockets, shm, snapshot. Idempotent. */
+  remove(): Promise<void> {
+    this.removing ??= this.teardown();
+    return this.removing;
   }
 
   private async launch(manifest: PluginManifest): Promise<void> {
@@ -228,7 +175,7 @@ export class PluginInstance {
       tenant: this.tenant.id,
       pluginId: manifest.id,
       instanceId: this.instanceId,
-      certificateFingerprint: this.verified?.signer?.fingerprint ?? '',
+      certificateFingerprint: this.verifiedValue?.signer?.fingerprint ?? '',
     };
     this.gateway = new PolicyGateway({
       identity,
@@ -255,14 +202,15 @@ export class PluginInstance {
       ociRuntime: this.tenant.ociRuntime,
     });
     const sandbox = await runtime.start(spec);
-    this.containerId = sandbox.id;
+    this.containerIdValue = sandbox.id;
     this.stopLogs = await this.forwardLogs(sandbox.id, manifest.id);
     const exited = runtime.waitForExit(sandbox.id);
     void exited.then(
-      (exit) => this.onExit(exit),
+      (exit) => {
+        if (!this.removing) this.onUnexpectedExit?.({ ...exit, logTail: this.logTail() });
+      },
       () => undefined,
     );
-
     await this.waitForRegister(this.gateway, exited);
     // The runner listens on plugin.sock before it registers.
     this.client = new PluginClient(await pinPluginSocket(this.dirs, config.sandboxUid), manifest.id);
@@ -276,14 +224,15 @@ export class PluginInstance {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new SandboxError('TIMEOUT', `did not register within ${timeoutMs} ms${this.logTail()}`)),
+        () =>
+          reject(new PluginStartFailure('TIMEOUT', `did not register within ${timeoutMs} ms${this.describeTail()}`)),
         timeoutMs,
       );
     });
     const died = exited.then((exit) => {
-      throw new SandboxError(
+      throw new PluginStartFailure(
         'INTERNAL_ERROR',
-        `container exited with code ${exit.exitCode} before registering${this.logTail()}`,
+        `container exited with code ${exit.exitCode} before registering${this.describeTail()}`,
       );
     });
     try {
@@ -292,13 +241,6 @@ export class PluginInstance {
       clearTimeout(timer);
       died.catch(() => undefined);
     }
-  }
-
-  private onExit(exit: { exitCode: number; oomKilled: boolean }): void {
-    if (this.stopping || this.state !== 'ENABLED') return;
-    this.fail(
-      `container exited with code ${exit.exitCode}${exit.oomKilled ? ' (killed: out of memory)' : ''}${this.logTail()}`,
-    );
   }
 
   private async forwardLogs(containerId: string, pluginId: string): Promise<() => void> {
@@ -320,41 +262,62 @@ export class PluginInstance {
     });
   }
 
-  private logTail(): string {
+  private describeTail(): string {
     return this.recentLines.length > 0 ? `; last output:\n${this.recentLines.slice(-5).join('\n')}` : '';
   }
 
-  /** Removes container, gateway, client and directories; each step runs whatever the others did. */
   private async teardown(): Promise<void> {
-    this.stopping = true;
+    if (this.client) {
+      await this.client.lifecycle('SHUTDOWN', SHUTDOWN_TIMEOUT_MS).catch(() => undefined);
+      this.client.close();
+    }
     this.stopLogs?.();
-    this.client?.close();
-    if (this.containerId) {
+    if (this.containerIdValue) {
       await this.ctx.runtime
-        .remove(this.containerId)
+        .remove(this.containerIdValue)
         .catch((err: unknown) => this.log.error({ err }, 'container removal failed'));
-      this.containerId = undefined;
+      this.containerIdValue = undefined;
     }
     await this.gateway?.close();
-    if (this.dirs)
+    if (this.dirs) {
       await removePluginDirectories(this.dirs, this.log).catch((err: unknown) =>
         this.log.error({ err }, 'directory removal failed'),
       );
+    }
     await rm(this.stateDir('bundles'), { recursive: true, force: true });
     await rm(this.stateDir('unpacked'), { recursive: true, force: true });
   }
 
-  private transition(to: PluginState, reason: string): void {
-    if (!canTransition(this.state, to)) {
-      throw new SandboxError('INTERNAL_ERROR', `illegal transition ${this.state} → ${to} (${reason})`);
-    }
-    this.lastTransition = { from: this.state, to, at: new Date().toISOString(), reason };
-    this.log.info({ pluginId: this.manifest?.id, from: this.state, to, reason }, 'state changed');
-    this.state = to;
+  private requireClient(): PluginClient {
+    if (!this.client || this.removing)
+      throw new SandboxError('NOT_FOUND', `instance ${this.instanceId} is not running`);
+    return this.client;
   }
 
-  private fail(message: string): void {
-    this.lastError = message;
-    this.transition('ERROR', message);
+  private timeoutMs(): number {
+    return this.manifestValue?.ipcTimeoutMs ?? LIFECYCLE_TIMEOUT_MS;
+  }
+
+  private stateDir(kind: 'bundles' | 'unpacked'): string {
+    const { stateDir, orchestratorId } = this.ctx.config;
+    return path.join(stateDir, orchestratorId, kind, this.instanceId);
+  }
+
+  private async unpackIfArchive(): Promise<string> {
+    if (!this.source.endsWith(ARCHIVE_EXTENSION)) return this.source;
+    const target = this.stateDir('unpacked');
+    await unpackPlugin(this.source, target);
+    return target;
+  }
+}
+
+/** Reads a plugin's identity without starting anything (unpacking an archive to a scratch directory). */
+export async function discoverPlugin(source: string, config: SandboxConfig, scratch: string): Promise<PluginManifest> {
+  if (!source.endsWith(ARCHIVE_EXTENSION)) return loadManifest(source, config.limits);
+  try {
+    await unpackPlugin(source, scratch);
+    return loadManifest(scratch, config.limits);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
   }
 }

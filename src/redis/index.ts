@@ -1,3 +1,3 @@
 export { EmbeddedRedis } from './embedded-redis.ts';
 export { connectRedis } from './connect-redis.ts';
-export { redisKeys, tenantFromEventsChannel } from './redis-keys.ts';
+export { redisKeys, tenantFromEventsChannel, QUEUE_PREFIX } from './redis-keys.ts';

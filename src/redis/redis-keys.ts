@@ -4,6 +4,9 @@
  */
 const PREFIX = 'classtop';
 
+/** Prefix of BullMQ's own keys (the lifecycle queue). */
+export const QUEUE_PREFIX = 'classtop-queue';
+
 export const redisKeys = {
   courses: (tenant: string) => `${PREFIX}:{${tenant}}:courses`,
   courseSeq: (tenant: string) => `${PREFIX}:{${tenant}}:courses:seq`,
@@ -12,6 +15,11 @@ export const redisKeys = {
   entrySeq: (tenant: string) => `${PREFIX}:{${tenant}}:entries:seq`,
   settings: (tenant: string) => `${PREFIX}:{${tenant}}:settings`,
   pluginData: (tenant: string, pluginId: string) => `${PREFIX}:{${tenant}}:plugin-data:${pluginId}`,
+  /** A plugin's lifecycle state (hash) and its transitions (list, newest first). */
+  pluginState: (tenant: string, pluginId: string) => `${PREFIX}:{${tenant}}:plugin-state:${pluginId}`,
+  pluginHistory: (tenant: string, pluginId: string) => `${PREFIX}:{${tenant}}:plugin-history:${pluginId}`,
+  /** Held while one lifecycle job works on a plugin, by whichever process runs it. */
+  pluginLock: (tenant: string, pluginId: string) => `${PREFIX}:{${tenant}}:plugin-lock:${pluginId}`,
   /** Pub/sub channel of one tenant's events. */
   events: (tenant: string) => `${PREFIX}:{${tenant}}:events`,
   /** Pattern matching every tenant's event channel; `tenantFromEventsChannel` reverses it. */

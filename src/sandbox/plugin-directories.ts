@@ -145,6 +145,13 @@ async function unmountIfMounted(dir: string, log: Logger): Promise<void> {
     await run('umount', [dir]);
   } catch (err) {
     log.warn({ err, dir }, 'umount failed; detaching lazily');
-    await run('umount', ['-l', dir]);
+    await run('umount', ['-l', dir]).catch(async (lazyErr: unknown) => {
+      // Someone else may have unmounted it meanwhile; only a mount still there is a failure.
+      const stillMounted = await run('mountpoint', ['-q', dir]).then(
+        () => true,
+        () => false,
+      );
+      if (stillMounted) throw lazyErr;
+    });
   }
 }

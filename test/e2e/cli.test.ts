@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config/index.ts';
 import type { PluginStatus } from '../../src/orchestrator/index.ts';
 import { DockerSandboxRuntime } from '../../src/sandbox/index.ts';
 import { leftovers } from '../helpers/leftovers.ts';
+import { testPort } from '../helpers/orchestrator-process.ts';
 import { EXAMPLES, REPO_ROOT, testLogger, writeTestConfig } from '../helpers/test-orchestrator.ts';
 
 const run = promisify(execFile);
@@ -35,7 +36,7 @@ describe('the classtop-sandbox command line', () => {
       admin: { listen: '127.0.0.1:0' },
     });
     cleanups.push(() => rmSync(root, { recursive: true, force: true }));
-    const port = 17_000 + Math.floor(Math.random() * 2_000);
+    const port = testPort();
     const env = { CLASSTOP_ADMIN_LISTEN: `127.0.0.1:${port}` };
     const child = spawn(process.execPath, [CLI, 'up', '--config', file], {
       env: { ...process.env, ...env },

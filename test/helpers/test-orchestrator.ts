@@ -121,7 +121,12 @@ export async function startTestOrchestrator(
       adminUrl: `http://127.0.0.1:${port}`,
       status,
       gatewaySocket: (tenant, pluginId) =>
-        path.join(config.runtimeDir, config.orchestratorId, status(tenant, pluginId).instanceId, 'gateway.sock'),
+        path.join(
+          config.runtimeDir,
+          config.orchestratorId,
+          status(tenant, pluginId).instanceId as string,
+          'gateway.sock',
+        ),
       stop,
     };
   } catch (err) {

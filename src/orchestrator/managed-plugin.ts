@@ -1,0 +1,378 @@
+import type { TenantConfig } from '../config/index.ts';
+import { SandboxError } from '../errors/index.ts';
+import type { PluginState, PluginStateStore, StateTransition } from '../lifecycle/index.ts';
+import type { Logger } from '../logging/index.ts';
+import type { PluginManifest } from '../manifest/index.ts';
+import { TrustError, type TenantTrust } from '../trust/index.ts';
+import { CallGate } from './call-gate.ts';
+import { PluginInstance, type ExitInfo, type InstanceContext } from './plugin-instance.ts';
+
+const DRAIN_TIMEOUT_MS = 10_000;
+
+/** One plugin's public status (admin API, `status`). */
+export interface PluginStatus {
+  tenant: string;
+  id: string;
+  version: string | null;
+  directory: string;
+  instanceId: string | null;
+  state: PluginState;
+  containerId: string | null;
+  permissions: readonly string[];
+  /** Who signed the running bundle; null when unsigned (only where the tenant allows it) or not running. */
+  signer: { subject: string; serial: string; fingerprint: string } | null;
+  signed: boolean;
+  lastTransition: StateTransition | null;
+  lastError: string | null;
+  /** Machine-readable reason of the last error: a trust reason, CRASHED, CRASH_LOOP, START_FAILED. */
+  reason: string | null;
+  restarts: number;
+}
+
+export interface SupervisionSettings {
+  restartInitialMs: number;
+  restartMaxMs: number;
+  crashLoopRestarts: number;
+  crashLoopWindowMs: number;
+}
+
+export type Progress = (step: string, percent: number) => Promise<void>;
+
+export interface ManagedPluginDeps {
+  ctx: InstanceContext;
+  store: PluginStateStore;
+  owner: string;
+  supervision: SupervisionSettings;
+  /** Submits a durable restart job after `delayMs`. */
+  scheduleRestart: (plugin: ManagedPlugin, delayMs: number, cause: string) => Promise<void>;
+}
+
+/**
+ * One plugin of one tenant over time: its state machine (kept in Redis, cached here), the
+ * instance that runs it now, hot reload with its state and without lost calls, and supervision of
+ * crashes with backoff. Every method is called by a lifecycle job holding the plugin's lock.
+ */
+export class ManagedPlugin {
+  readonly tenant: TenantConfig;
+  readonly trust: TenantTrust;
+  readonly pluginId: string;
+  private source: string;
+  private manifest: PluginManifest;
+  private readonly deps: ManagedPluginDeps;
+  private readonly log: Logger;
+  private readonly gate = new CallGate();
+  private current: PluginInstance | undefined;
+  private serving = false;
+  private crashes: number[] = [];
+  private restarts = 0;
+  private cached: {
+    state: PluginState;
+    lastTransition: StateTransition | null;
+    lastError: string | null;
+    reason: string | null;
+    version: string | null;
+  };
+
+  constructor(
+    deps: ManagedPluginDeps,
+    tenant: TenantConfig,
+    trust: TenantTrust,
+    source: string,
+    manifest: PluginManifest,
+  ) {
+    this.deps = deps;
+    this.tenant = tenant;
+    this.trust = trust;
+    this.source = source;
+    this.manifest = manifest;
+    this.pluginId = manifest.id;
+    this.log = deps.ctx.log.child({ tenant: tenant.id, pluginId: manifest.id });
+    this.cached = {
+      state: 'DISCOVERED',
+      lastTransition: null,
+      lastError: null,
+      reason: null,
+      version: manifest.version,
+    };
+  }
+
+  status(): PluginStatus {
+    const running = this.current;
+    const signer = running?.verified?.signer;
+    return {
+      tenant: this.tenant.id,
+      id: this.pluginId,
+      version: this.cached.version,
+      directory: this.source,
+      instanceId: running?.instanceId ?? null,
+      state: this.cached.state,
+      containerId: running?.containerId ?? null,
+      permissions: this.manifest.permissions,
+      signer: signer ? { subject: signer.subject, serial: signer.serial, fingerprint: signer.fingerprint } : null,
+      signed: Boolean(signer),
+      lastTransition: this.cached.lastTransition,
+      lastError: this.cached.lastError,
+      reason: this.cached.reason,
+      restarts: this.restarts,
+    };
+  }
+
+  /**
+   * Brings the cached state in line with Redis at start-up. A plugin Redis still shows as running
+   * belonged to an orchestrator process that died without disabling it: its container was reaped
+   * (its gateway and sessions died with that process, so it cannot be re-adopted), and it is
+   * recorded as such before it is started again.
+   */
+  async adopt(): Promise<void> {
+    const stored = await this.deps.store.get(this.tenant.id, this.pluginId);
+    this.cached = { ...stored, version: stored.version ?? this.manifest.version };
+    if (['LOADED', 'INITIALIZED', 'ENABLED', 'RELOADING'].includes(stored.state)) {
+      const message = `was ${stored.state} under orchestrator '${stored.owner ?? 'unknown'}', which stopped without disabling it; restarting it (its gateway and sessions ended with that process)`;
+      await this.transition('ERROR', message, { error: { message, reason: 'ORCHESTRATOR_RESTARTED' } });
+    }
+  }
+
+  /** Starts an instance and enables it. Idempotent: an enabled plugin stays as it is. */
+  async enable(progress: Progress, reason = 'enable requested'): Promise<void> {
+    if (this.serving && this.current) return;
+    await this.discardCurrent();
+    await progress('verifying and starting the container', 20);
+    const instance = new PluginInstance(this.deps.ctx, this.tenant, this.trust, this.source);
+    try {
+      await instance.start();
+      await this.transition('LOADED', `${reason}; ${describeSigner(instance)}`, {
+        version: instance.manifest?.version,
+      });
+      await progress('enabling (onRestore, onEnable)', 70);
+      await instance.enable();
+    } catch (err) {
+      await instance.remove();
+      await this.fail(err).catch((recordErr: unknown) =>
+        this.log.error({ err: recordErr }, 'could not record the failure'),
+      );
+      throw err;
+    }
+    this.install(instance);
+    await this.transition('INITIALIZED', 'onEnable succeeded');
+    await this.transition('ENABLED', reason);
+    await progress('enabled', 100);
+  }
+
+  /** Runs onDisable and removes the instance. Idempotent. */
+  async disable(progress: Progress, reason = 'disable requested'): Promise<void> {
+    const instance = this.current;
+    if (!instance) {
+      if (this.cached.state !== 'DISABLED' && this.cached.state !== 'DISCOVERED')
+        await this.transition('DISABLED', reason);
+      return;
+    }
+    await progress('disabling (onDisable)', 30);
+    this.serving = false;
+    try {
+      await instance.disable();
+    } catch (err) {
+      this.log.warn({ err }, 'onDisable failed; removing the container anyway');
+    }
+    await progress('removing the container', 70);
+    await this.discardCurrent();
+    if (this.cached.state === 'ENABLED' || this.cached.state === 'ERROR' || this.cached.state === 'LOADED') {
+      await this.transition('DISABLED', reason);
+    }
+    await progress('disabled', 100);
+  }
+
+  /**
+   * Hot reload: the new version is verified, started and registered first; then calls are held,
+   * the old instance saves its state, is disabled and drained; the new one restores the state and
+   * is enabled; held calls go to it; the old container is removed. If the new version fails, the
+   * old one keeps serving with its state and the job fails with the reason.
+   */
+  async reload(progress: Progress, bundle?: string): Promise<{ from: string | null; to: string | null }> {
+    const old = this.current;
+    if (!old || !this.serving) {
+      throw new SandboxError(
+        'INVALID_REQUEST',
+        `${this.pluginId} (tenant ${this.tenant.id}) is ${this.cached.state}, not ENABLED; enable it instead`,
+      );
+    }
+    const from = old.manifest?.version ?? null;
+    await this.transition('RELOADING', `reload to ${bundle ?? 'the same bundle'}`);
+    await progress('starting the new version', 20);
+    const next = new PluginInstance(this.deps.ctx, this.tenant, this.trust, bundle ?? this.source);
+    try {
+      await next.start();
+      if (next.manifest?.id !== this.pluginId) {
+        throw new SandboxError('INVALID_REQUEST', `the new bundle is ${next.manifest?.id}, not ${this.pluginId}`);
+      }
+    } catch (err) {
+      await next.remove();
+      await this.transition('ENABLED', 'reload failed; the old version keeps serving', { error: err });
+      throw err;
+    }
+
+    this.gate.close();
+    try {
+      await progress('saving the old version’s state', 45);
+      const state = await old.save();
+      await progress('disabling and draining the old version', 60);
+      this.serving = false;
+      await old.disable();
+      await old.drain(DRAIN_TIMEOUT_MS);
+      await progress('restoring the state into the new version', 75);
+      try {
+        await next.enable(state);
+      } catch (err) {
+        await next.remove();
+        await old.enable(); // the old instance still holds its state in memory
+        this.serving = true;
+        await this.transition('ENABLED', 'reload failed; the old version was enabled again', { error: err });
+        throw err;
+      }
+      this.install(next, old);
+      await this.transition('INITIALIZED', 'new version restored and enabled');
+      await this.transition('ENABLED', `reloaded ${from} → ${next.manifest?.version}`, {
+        version: next.manifest?.version,
+      });
+      if (bundle) this.source = bundle;
+      if (next.manifest) this.manifest = next.manifest;
+    } finally {
+      this.gate.open();
+    }
+    await progress('removing the old version', 90);
+    await old.remove();
+    await progress('reloaded', 100);
+    return { from, to: next.manifest?.version ?? null };
+  }
+
+  /** Stops whatever runs and enables again from the current source. */
+  async restart(progress: Progress, cause: string): Promise<void> {
+    this.serving = false;
+    await this.discardCurrent();
+    this.restarts++;
+    await this.enable(progress, cause);
+  }
+
+  /** Host → plugin call; held during a reload; NOT_FOUND unless enabled. */
+  async callFunction(name: string, payload: Buffer, deadlineMs: number): Promise<Buffer> {
+    await this.gate.pass(deadlineMs, `${this.pluginId}.${name}`);
+    const instance = this.current;
+    if (!this.serving || !instance) {
+      throw new SandboxError(
+        'NOT_FOUND',
+        `${this.pluginId} (tenant ${this.tenant.id}) is ${this.cached.state}, not ENABLED`,
+      );
+    }
+    return instance.callFunction(name, payload, deadlineMs);
+  }
+
+  /** Checks the running chain against the CRLs as they are now; a revoked certificate disables it. */
+  async checkRevocation(now = new Date()): Promise<void> {
+    const chain = this.current?.verified?.signer?.chain;
+    if (!this.serving || !chain) return;
+    try {
+      for (let i = 0; i + 1 < chain.length; i++) {
+        await this.trust.crls.check(chain[i]!, chain[i + 1]!, now, this.trust.clockSkewMs);
+      }
+    } catch (err) {
+      if (!(err instanceof TrustError) || err.reason !== 'CERT_REVOKED') {
+        this.log.warn({ err }, 'CRL check of a running plugin failed; it keeps running');
+        return;
+      }
+      this.log.error(
+        { reason: err.reason, detail: err.message },
+        'certificate revoked while running: disabling the plugin',
+      );
+      await this.disable(async () => undefined, 'certificate revoked');
+      await this.fail(err);
+    }
+  }
+
+  private install(instance: PluginInstance, replaced?: PluginInstance): void {
+    if (replaced) replaced.onUnexpectedExit = undefined;
+    instance.onUnexpectedExit = (exit) => void this.onCrash(instance, exit);
+    this.current = instance;
+    this.serving = true;
+  }
+
+  private async discardCurrent(): Promise<void> {
+    const instance = this.current;
+    this.current = undefined;
+    this.serving = false;
+    if (instance) {
+      instance.onUnexpectedExit = undefined;
+      await instance.remove();
+    }
+  }
+
+  /** A container exited on its own: restart with backoff and jitter, or stop at a crash loop. */
+  private async onCrash(instance: PluginInstance, exit: ExitInfo): Promise<void> {
+    if (this.current !== instance) return;
+    this.serving = false;
+    const now = Date.now();
+    const { supervision } = this.deps;
+    this.crashes = [...this.crashes.filter((t) => now - t < supervision.crashLoopWindowMs), now];
+    const what = `container exited with code ${exit.exitCode}${exit.oomKilled ? ' (killed: out of memory)' : ''}`;
+    const tail = exit.logTail.length > 0 ? `; last output:\n${exit.logTail.slice(-5).join('\n')}` : '';
+    try {
+      await this.discardCurrent();
+      if (this.crashes.length >= supervision.crashLoopRestarts) {
+        const message = `crash loop: ${this.crashes.length} crashes within ${supervision.crashLoopWindowMs} ms, not restarting; last: ${what}${tail}`;
+        this.log.error({ exitCode: exit.exitCode, oomKilled: exit.oomKilled }, 'crash loop; giving up');
+        await this.transition('ERROR', message, { error: { message, reason: 'CRASH_LOOP' } });
+        return;
+      }
+      const attempt = this.crashes.length;
+      const base = Math.min(supervision.restartMaxMs, supervision.restartInitialMs * 2 ** (attempt - 1));
+      const delayMs = Math.round(base / 2 + Math.random() * (base / 2));
+      const message = `${what}; restarting in ${delayMs} ms (crash ${attempt} of at most ${supervision.crashLoopRestarts - 1} within the window)${tail}`;
+      this.log.warn(
+        { exitCode: exit.exitCode, oomKilled: exit.oomKilled, delayMs },
+        'plugin crashed; restart scheduled',
+      );
+      await this.transition('ERROR', message, { error: { message, reason: 'CRASHED' } });
+      await this.deps.scheduleRestart(this, delayMs, `crash restart ${attempt}`);
+    } catch (err) {
+      this.log.error({ err }, 'crash handling failed');
+    }
+  }
+
+  private async fail(err: unknown): Promise<void> {
+    const message = err instanceof Error ? err.message : String(err);
+    const reason = err instanceof TrustError ? err.reason : 'START_FAILED';
+    await this.transition('ERROR', message, { error: { message, reason } });
+  }
+
+  private async transition(
+    to: PluginState,
+    reason: string,
+    extra: { version?: string | undefined; error?: unknown } = {},
+  ): Promise<void> {
+    const error = extra.error === undefined ? undefined : describeError(extra.error);
+    const transition = await this.deps.store.transition(this.tenant.id, this.pluginId, to, reason, {
+      ...(extra.version ? { version: extra.version } : {}),
+      ...(error ? { error } : {}),
+      owner: to === 'DISABLED' ? null : this.deps.owner,
+    });
+    this.log.info({ from: transition.from, to, reason }, 'state changed');
+    this.cached = {
+      state: to,
+      lastTransition: transition,
+      lastError: error ? error.message : to === 'ENABLED' ? null : this.cached.lastError,
+      reason: error ? error.reason : to === 'ENABLED' ? null : this.cached.reason,
+      version: extra.version ?? this.cached.version,
+    };
+  }
+}
+
+function describeError(err: unknown): { message: string; reason: string | null } {
+  if (typeof err === 'object' && err !== null && 'message' in err && 'reason' in err && !(err instanceof Error)) {
+    return err as { message: string; reason: string | null };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { message, reason: err instanceof TrustError ? err.reason : null };
+}
+
+function describeSigner(instance: PluginInstance): string {
+  const signer = instance.verified?.signer;
+  return signer ? `signed by ${signer.subject}` : 'unsigned, allowed by the tenant';
+}
