@@ -46,7 +46,10 @@ export interface ExitInfo {
   logTail: string[];
 }
 
-/** The plugin's container died before it registered: retrying the same bundle will not help. */
+/**
+ * The plugin itself failed: its container died before registering, or its onRestore/onEnable
+ * threw. Retrying the same bundle will not help, so the job fails at once.
+ */
 export class PluginStartFailure extends SandboxError {}
 
 /**
@@ -115,7 +118,13 @@ export class PluginInstance {
 
   /** Lifecycle ENABLE: onRestore(state) when there is one, then onEnable. */
   async enable(state?: Buffer): Promise<void> {
-    await this.requireClient().lifecycle('ENABLE', this.timeoutMs(), state);
+    const client = this.requireClient();
+    try {
+      await client.lifecycle('ENABLE', this.timeoutMs(), state);
+    } catch (err) {
+      if (!(err instanceof SandboxError)) throw err;
+      throw new PluginStartFailure(err.code, err.message, { cause: err });
+    }
   }
 
   /** Lifecycle RELOAD: the plugin's onSave, as bytes to hand to the next version. */
