@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { SandboxError } from '../errors/index.ts';
+import { lifecycleCommand } from './lifecycle-commands.ts';
 import { adminRequest, statusCommand } from './status-command.ts';
 import { caInit, certIssue, certRevoke, crlUpdate, pack, sign, verifySignature } from './trust-commands.ts';
 import { upCommand } from './up-command.ts';
@@ -12,6 +13,9 @@ Running:
   up [--config FILE]                   run the orchestrator in the foreground (embedded defaults without a file)
   status [--json] [--admin HOST:PORT]  list the plugins a running orchestrator hosts
   call TENANT/PLUGIN FUNCTION [JSON]   call a function a running plugin exports [--admin HOST:PORT]
+  enable|disable|restart|uninstall TENANT/PLUGIN
+  reload TENANT/PLUGIN [--bundle DIR|FILE.ctp]
+                                       a lifecycle job, with its progress [--admin HOST:PORT] [--no-wait]
 
 Plugin authors:
   validate DIR [--config FILE]         check a plugin directory's plugin.yaml
@@ -70,6 +74,11 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void> | void> = {
     const path = `/v1/plugins/${encodeURIComponent(tenant)}/${encodeURIComponent(plugin)}/functions/${encodeURIComponent(fn)}`;
     process.stdout.write(`${JSON.stringify(await adminRequest(values.admin, 'POST', path, body ?? '{}'), null, 2)}\n`);
   },
+  enable: (args) => lifecycleCommand('enable', args, DEFAULT_ADMIN),
+  disable: (args) => lifecycleCommand('disable', args, DEFAULT_ADMIN),
+  reload: (args) => lifecycleCommand('reload', args, DEFAULT_ADMIN),
+  restart: (args) => lifecycleCommand('restart', args, DEFAULT_ADMIN),
+  uninstall: (args) => lifecycleCommand('uninstall', args, DEFAULT_ADMIN),
   sign,
   'verify-signature': verifySignature,
   pack,

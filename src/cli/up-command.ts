@@ -6,8 +6,6 @@ import { createLogger } from '../logging/index.ts';
 import { Orchestrator } from '../orchestrator/index.ts';
 import { EmbeddedRedis } from '../redis/index.ts';
 
-const FORCED_EXIT_MS = 30_000;
-
 /**
  * `classtop-sandbox up [--config FILE]`: runs the orchestrator in the foreground until Ctrl-C or
  * SIGTERM, which disable every plugin and remove its container before the process exits.
@@ -35,7 +33,7 @@ export async function upCommand(configFile: string | undefined): Promise<void> {
     setTimeout(() => {
       log.error('shutdown took too long; exiting');
       process.exit(1);
-    }, FORCED_EXIT_MS).unref();
+    }, config.shutdownTimeoutMs).unref();
     await started.catch(() => undefined);
     await admin.close();
     await orchestrator.stop();

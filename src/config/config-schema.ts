@@ -73,8 +73,20 @@ export const configSchema = z.strictObject({
       attempts: z.int().positive().max(20).default(5),
       backoffMs: z.int().positive().default(500),
       busyRetryMs: z.int().positive().default(200),
+      /** A job whose worker stops renewing its lock for this long (a killed process) is run again. */
+      jobLockMs: z.int().positive().default(30_000),
+      /** The per-plugin lock of a killed process frees itself after this long. */
+      pluginLockMs: z.int().positive().default(30_000),
     })
-    .default({ queueName: 'lifecycle', concurrency: 8, attempts: 5, backoffMs: 500, busyRetryMs: 200 }),
+    .default({
+      queueName: 'lifecycle',
+      concurrency: 8,
+      attempts: 5,
+      backoffMs: 500,
+      busyRetryMs: 200,
+      jobLockMs: 30_000,
+      pluginLockMs: 30_000,
+    }),
   /** Crash restarts: exponential backoff with jitter; a crash loop stops them. */
   supervision: z
     .strictObject({

@@ -43,6 +43,8 @@ export interface QueueSettings {
   backoffMs: number;
   /** How long a job waits before trying again while another job holds its plugin. */
   busyRetryMs: number;
+  /** Lock of an active job; when its worker dies, the job is found stalled after about this long. */
+  jobLockMs: number;
 }
 
 /** Thrown by a processor for a failure that retrying cannot fix: the job fails at once. */
@@ -95,6 +97,8 @@ export class LifecycleQueue {
       connection: this.connection,
       prefix: QUEUE_PREFIX,
       concurrency: this.settings.concurrency,
+      lockDuration: this.settings.jobLockMs,
+      stalledInterval: this.settings.jobLockMs,
     });
     this.worker.on('error', (err) => this.log.warn({ err }, 'worker error'));
     this.worker.on('failed', (job, err) =>

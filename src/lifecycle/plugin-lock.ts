@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { redisKeys } from '../redis/index.ts';
 
-const LOCK_TTL_MS = 30_000;
-const RENEW_EVERY_MS = 10_000;
+const RENEWALS_PER_TTL = 3;
 
 // Deletes or extends the lock only while it is still ours.
 const RELEASE_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
@@ -15,9 +14,12 @@ const RENEW_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.ca
  */
 export class PluginLock {
   private readonly redis: Redis;
+  private readonly ttlMs: number;
 
-  constructor(redis: Redis) {
+  /** `ttlMs`: how long the lock of a holder that died (and stopped renewing) lasts. */
+  constructor(redis: Redis, ttlMs: number) {
     this.redis = redis;
+    this.ttlMs = ttlMs;
   }
 
   /** Runs `work` holding the plugin's lock; returns undefined at once if another holds it. */
@@ -28,11 +30,11 @@ export class PluginLock {
   ): Promise<{ ran: true; value: T } | { ran: false }> {
     const key = redisKeys.pluginLock(tenant, pluginId);
     const token = randomBytes(12).toString('hex');
-    const acquired = await this.redis.set(key, token, 'PX', LOCK_TTL_MS, 'NX');
+    const acquired = await this.redis.set(key, token, 'PX', this.ttlMs, 'NX');
     if (acquired !== 'OK') return { ran: false };
     const renew = setInterval(
-      () => void this.redis.eval(RENEW_LUA, 1, key, token, LOCK_TTL_MS).catch(() => undefined),
-      RENEW_EVERY_MS,
+      () => void this.redis.eval(RENEW_LUA, 1, key, token, this.ttlMs).catch(() => undefined),
+      this.ttlMs / RENEWALS_PER_TTL,
     );
     try {
       return { ran: true, value: await work() };

@@ -27,6 +27,8 @@ export interface PluginStatus {
   /** Machine-readable reason of the last error: a trust reason, CRASHED, CRASH_LOOP, START_FAILED. */
   reason: string | null;
   restarts: number;
+  /** The orchestrator process that runs it (or last ran it). */
+  owner: string | null;
 }
 
 export interface SupervisionSettings {
@@ -43,6 +45,8 @@ export interface ManagedPluginDeps {
   store: PluginStateStore;
   owner: string;
   supervision: SupervisionSettings;
+  /** Whether orchestrator `id` is alive (its heartbeat is in Redis). */
+  isAlive: (id: string) => Promise<boolean>;
   /** Submits a durable restart job after `delayMs`. */
   scheduleRestart: (plugin: ManagedPlugin, delayMs: number, cause: string) => Promise<void>;
 }
@@ -71,6 +75,7 @@ export class ManagedPlugin {
     lastError: string | null;
     reason: string | null;
     version: string | null;
+    owner: string | null;
   };
 
   constructor(
@@ -93,6 +98,7 @@ export class ManagedPlugin {
       lastError: null,
       reason: null,
       version: manifest.version,
+      owner: null,
     };
   }
 
@@ -114,7 +120,20 @@ export class ManagedPlugin {
       lastError: this.cached.lastError,
       reason: this.cached.reason,
       restarts: this.restarts,
+      owner: this.cached.owner,
     };
+  }
+
+  /** Whether this process runs the plugin now. */
+  get runsHere(): boolean {
+    return this.current !== undefined;
+  }
+
+  /** Re-reads the state another process may have changed (before a job works on the plugin). */
+  async refresh(): Promise<{ owner: string | null; state: PluginState }> {
+    const stored = await this.deps.store.get(this.tenant.id, this.pluginId);
+    if (!this.current) this.cached = { ...stored, version: stored.version ?? this.cached.version };
+    return stored;
   }
 
   /**
@@ -126,7 +145,10 @@ export class ManagedPlugin {
   async adopt(): Promise<void> {
     const stored = await this.deps.store.get(this.tenant.id, this.pluginId);
     this.cached = { ...stored, version: stored.version ?? this.manifest.version };
-    if (['LOADED', 'INITIALIZED', 'ENABLED', 'RELOADING'].includes(stored.state)) {
+    const running = ['LOADED', 'INITIALIZED', 'ENABLED', 'RELOADING'].includes(stored.state);
+    const ownerGone =
+      stored.owner === this.deps.owner || stored.owner === null || !(await this.deps.isAlive(stored.owner));
+    if (running && ownerGone) {
       const message = `was ${stored.state} under orchestrator '${stored.owner ?? 'unknown'}', which stopped without disabling it; restarting it (its gateway and sessions ended with that process)`;
       await this.transition('ERROR', message, { error: { message, reason: 'ORCHESTRATOR_RESTARTED' } });
     }
@@ -190,10 +212,17 @@ export class ManagedPlugin {
   async reload(progress: Progress, bundle?: string): Promise<{ from: string | null; to: string | null }> {
     const old = this.current;
     if (!old || !this.serving) {
-      throw new SandboxError(
-        'INVALID_REQUEST',
-        `${this.pluginId} (tenant ${this.tenant.id}) is ${this.cached.state}, not ENABLED; enable it instead`,
-      );
+      // A reload interrupted by a crash of the orchestrator runs again after it restarted, when
+      // the plugin is recovering (ERROR): starting the requested version is what was asked.
+      if (this.cached.state !== 'ERROR' && this.cached.state !== 'DISCOVERED') {
+        throw new SandboxError(
+          'INVALID_REQUEST',
+          `${this.pluginId} (tenant ${this.tenant.id}) is ${this.cached.state}, not ENABLED; enable it instead`,
+        );
+      }
+      if (bundle) this.source = bundle;
+      await this.enable(progress, `reload to ${bundle ?? 'the same bundle'} while not running`);
+      return { from: null, to: this.current?.manifest?.version ?? null };
     }
     const from = old.manifest?.version ?? null;
     await this.transition('RELOADING', `reload to ${bundle ?? 'the same bundle'}`);
@@ -246,8 +275,10 @@ export class ManagedPlugin {
 
   /** Stops whatever runs and enables again from the current source. */
   async restart(progress: Progress, cause: string): Promise<void> {
+    const wasServing = this.serving;
     this.serving = false;
     await this.discardCurrent();
+    if (wasServing) await this.transition('DISABLED', `${cause}: stopping`);
     this.restarts++;
     await this.enable(progress, cause);
   }
@@ -360,6 +391,7 @@ export class ManagedPlugin {
       lastError: error ? error.message : to === 'ENABLED' ? null : this.cached.lastError,
       reason: error ? error.reason : to === 'ENABLED' ? null : this.cached.reason,
       version: extra.version ?? this.cached.version,
+      owner: to === 'DISABLED' ? null : this.deps.owner,
     };
   }
 }

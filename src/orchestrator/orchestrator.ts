@@ -15,12 +15,17 @@ import {
 } from '../lifecycle/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { connectRedis, redisKeys } from '../redis/index.ts';
-import { DockerSandboxRuntime, reapPluginDirectories } from '../sandbox/index.ts';
+import { DockerSandboxRuntime, LABELS, reapPluginDirectories } from '../sandbox/index.ts';
 import { loadTenantTrust, type TenantTrust } from '../trust/index.ts';
 import { ManagedPlugin, type PluginStatus } from './managed-plugin.ts';
 import { discoverPlugin, PluginStartFailure, type InstanceContext } from './plugin-instance.ts';
 
 const HOST_SOCKET = 'host.sock';
+const HEARTBEAT_MS = 2_000;
+const HEARTBEAT_TTL_MS = 3 * HEARTBEAT_MS;
+
+/** A job's answer when another live process runs the plugin. */
+const BOUNCE = Symbol('bounce');
 
 /** A configured plugin whose plugin.yaml could not be read: listed, never started. */
 interface RefusedEntry {
@@ -49,6 +54,7 @@ export class Orchestrator {
   private lock: PluginLock | undefined;
   private stopping: Promise<void> | undefined;
   private crlTimer: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(config: SandboxConfig, log: Logger) {
     this.config = config;
@@ -73,7 +79,10 @@ export class Orchestrator {
     await this.queueRedis.connect();
     this.upstream = new UpstreamHost(await this.startUpstream(this.redis));
     const store = new PluginStateStore(this.redis);
-    this.lock = new PluginLock(this.redis);
+    await this.beat();
+    this.heartbeat = setInterval(() => void this.beat().catch(() => undefined), HEARTBEAT_MS);
+    this.heartbeat.unref();
+    this.lock = new PluginLock(this.redis, this.config.lifecycle.pluginLockMs);
     this.queue = new LifecycleQueue(
       this.queueRedis,
       { name: this.config.lifecycle.queueName, ...this.config.lifecycle },
@@ -93,6 +102,7 @@ export class Orchestrator {
       store,
       owner: this.config.orchestratorId,
       supervision: this.config.supervision,
+      isAlive: (id: string) => this.isAlive(id),
       scheduleRestart: async (plugin: ManagedPlugin, delayMs: number, cause: string) => {
         await this.queue?.submit(
           { action: 'restart', tenant: plugin.tenant.id, pluginId: plugin.pluginId, cause },
@@ -156,6 +166,7 @@ export class Orchestrator {
       lastError: r.error,
       reason: 'INVALID_MANIFEST',
       restarts: 0,
+      owner: null,
     }));
     return [...[...this.plugins.values()].map((p) => p.status()), ...refused];
   }
@@ -179,7 +190,7 @@ export class Orchestrator {
     clearInterval(this.crlTimer);
     this.log.info('stopping: no new jobs, then every plugin in order');
     await this.queue?.close();
-    for (const plugin of [...this.plugins.values()].reverse()) {
+    for (const plugin of [...this.plugins.values()].reverse().filter((p) => p.runsHere)) {
       const run = () => plugin.disable(async () => undefined, 'orchestrator shutting down');
       const locked = await this.lock
         ?.withLock(plugin.tenant.id, plugin.pluginId, run)
@@ -187,6 +198,8 @@ export class Orchestrator {
       if (!locked?.ran)
         await run().catch((err: unknown) => this.log.error({ err, pluginId: plugin.pluginId }, 'disable failed'));
     }
+    clearInterval(this.heartbeat);
+    await this.redis?.del(redisKeys.orchestratorAlive(this.config.orchestratorId)).catch(() => undefined);
     this.upstream?.close();
     await this.host?.close();
     this.redis?.disconnect();
@@ -205,6 +218,14 @@ export class Orchestrator {
       throw new PermanentJobFailure((err as Error).message);
     }
     const result = await this.requireLock().withLock(data.tenant, data.pluginId, async () => {
+      // One process runs a plugin: a job for a plugin another live process runs goes back to the
+      // queue until that process takes it; a dead owner's plugin is taken over here.
+      const { owner, state } = await plugin.refresh();
+      const me = this.config.orchestratorId;
+      if (owner && owner !== me && state !== 'DISABLED') {
+        if (await this.isAlive(owner)) return BOUNCE;
+        await this.takeOver(owner, data.tenant, data.pluginId);
+      }
       try {
         switch (data.action) {
           case 'enable':
@@ -226,6 +247,7 @@ export class Orchestrator {
       }
     });
     if (!result.ran) throw new PluginBusy(`${data.pluginId} is busy with another job`);
+    if (result.value === BOUNCE) throw new PluginBusy(`${data.pluginId} runs under another orchestrator`);
     return result.value;
   }
 
@@ -254,6 +276,32 @@ export class Orchestrator {
         this.refused.push({ tenant: tenant.id, directory: source, error });
       }
     }
+  }
+
+  private async beat(): Promise<void> {
+    await this.redis?.set(
+      redisKeys.orchestratorAlive(this.config.orchestratorId),
+      String(process.pid),
+      'PX',
+      HEARTBEAT_TTL_MS,
+    );
+  }
+
+  private async isAlive(id: string): Promise<boolean> {
+    if (id === this.config.orchestratorId) return true;
+    return (await this.requireRedis().exists(redisKeys.orchestratorAlive(id))) === 1;
+  }
+
+  /** Removes what a dead orchestrator left of one plugin (same Docker engine), before running it here. */
+  private async takeOver(deadOwner: string, tenant: string, pluginId: string): Promise<void> {
+    const leftovers = (await this.runtime.listManaged(deadOwner)).filter(
+      (c) => c.labels[LABELS.tenant] === tenant && c.labels[LABELS.pluginId] === pluginId,
+    );
+    this.log.warn(
+      { deadOwner, tenant, pluginId, containers: leftovers.length },
+      'taking over a plugin of a dead orchestrator',
+    );
+    for (const container of leftovers) await this.runtime.remove(container.id);
   }
 
   /** Reads CRL files again; where they changed, re-checks that tenant's running plugins. */
@@ -311,6 +359,11 @@ export class Orchestrator {
   private requireQueue(): LifecycleQueue {
     if (!this.queue) throw new SandboxError('INTERNAL_ERROR', 'the orchestrator is not started');
     return this.queue;
+  }
+
+  private requireRedis(): Redis {
+    if (!this.redis) throw new SandboxError('INTERNAL_ERROR', 'the orchestrator is not started');
+    return this.redis;
   }
 
   private requireLock(): PluginLock {

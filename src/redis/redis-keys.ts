@@ -20,6 +20,8 @@ export const redisKeys = {
   pluginHistory: (tenant: string, pluginId: string) => `${PREFIX}:{${tenant}}:plugin-history:${pluginId}`,
   /** Held while one lifecycle job works on a plugin, by whichever process runs it. */
   pluginLock: (tenant: string, pluginId: string) => `${PREFIX}:{${tenant}}:plugin-lock:${pluginId}`,
+  /** Present while orchestrator process `id` is alive (a heartbeat with a TTL). */
+  orchestratorAlive: (id: string) => `${PREFIX}:orchestrators:${id}`,
   /** Pub/sub channel of one tenant's events. */
   events: (tenant: string) => `${PREFIX}:{${tenant}}:events`,
   /** Pattern matching every tenant's event channel; `tenantFromEventsChannel` reverses it. */
