@@ -18,6 +18,7 @@ type Route = (match: RegExpExecArray, request: IncomingMessage) => Promise<unkno
  *   POST /v1/plugins/{tenant}/{id}/{action}             submit a lifecycle job (enable, disable, reload,
  *                                                       restart, uninstall; reload takes {"bundle": PATH})
  *   GET  /v1/jobs, GET /v1/jobs/{id}                    lifecycle jobs, with progress
+ *   GET  /metrics                                       Prometheus metrics
  *   GET  /healthz
  * Errors: `{ "error": { "code": PluginErrorCode, "message": … } }` with the registry's HTTP status.
  */
@@ -75,7 +76,10 @@ export class AdminServer {
         },
       ],
     ];
-    this.server = createServer((request, response) => void this.handle(request, response));
+    this.server = createServer((request, response) => {
+      if (request.method === 'GET' && request.url === '/metrics') return void this.metrics(orchestrator, response);
+      return void this.handle(request, response);
+    });
   }
 
   /** Listens on `HOST:PORT`; returns the bound port (useful with port 0). */
@@ -99,6 +103,17 @@ export class AdminServer {
       this.server.closeAllConnections();
       this.server.close(() => resolve());
     });
+  }
+
+  private async metrics(orchestrator: Orchestrator, response: ServerResponse): Promise<void> {
+    try {
+      const text = await orchestrator.metrics.registry.metrics();
+      response.writeHead(200, { 'content-type': orchestrator.metrics.registry.contentType });
+      response.end(text);
+    } catch (err) {
+      this.log.error({ err }, 'metrics failed');
+      send(response, 500, { error: { code: 'INTERNAL_ERROR', message: 'metrics failed' } });
+    }
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {

@@ -14,6 +14,44 @@ const tenantSchema = z.strictObject({
   ociRuntime: z.string().optional(),
   /** Plugin directories or packed `.ctp` archives, relative to the config file. */
   plugins: z.array(z.string().min(1)).default([]),
+  /** Limits on every plugin's calls through its gateway. */
+  callLimits: z
+    .strictObject({
+      /** Token bucket per plugin: sustained calls per second, and the burst above it. */
+      callsPerSecond: z.number().positive().default(200),
+      burst: z.int().positive().default(400),
+      maxConcurrentCalls: z.int().positive().default(32),
+      maxStreams: z.int().positive().default(4),
+      /** Largest message either way, and largest metadata, in bytes. */
+      maxMessageBytes: z
+        .int()
+        .positive()
+        .max(64 * 1024 * 1024)
+        .default(4 * 1024 * 1024),
+      maxMetadataBytes: z
+        .int()
+        .positive()
+        .default(8 * 1024),
+      /** Longest deadline forwarded upstream; a call without one gets this. */
+      maxDeadlineMs: z.int().positive().default(5_000),
+    })
+    .default({
+      callsPerSecond: 200,
+      burst: 400,
+      maxConcurrentCalls: 32,
+      maxStreams: 4,
+      maxMessageBytes: 4 * 1024 * 1024,
+      maxMetadataBytes: 8 * 1024,
+      maxDeadlineMs: 5_000,
+    }),
+  /** What the tenant may run at once; an enable beyond it is refused. */
+  quota: z
+    .strictObject({
+      plugins: z.int().positive().default(50),
+      memoryMb: z.int().positive().default(8_192),
+      cpus: z.number().positive().default(8),
+    })
+    .default({ plugins: 50, memoryMb: 8_192, cpus: 8 }),
   /** Whose signatures this tenant's plugins must carry. */
   trust: z
     .strictObject({
@@ -98,6 +136,8 @@ export const configSchema = z.strictObject({
     .default({ restartInitialMs: 500, restartMaxMs: 30_000, crashLoopRestarts: 5, crashLoopWindowMs: 60_000 }),
   /** SIGTERM: how long disabling every plugin may take before the process exits anyway. */
   shutdownTimeoutMs: z.int().positive().default(30_000),
+  /** Audit records (every gateway decision) as JSON lines: a file, or `stdout`. */
+  auditLog: z.string().default('audit.log'),
   /** How often CRL files are read again; a plugin whose certificate is now revoked is disabled. */
   crlReloadIntervalMs: z.int().positive().default(30_000),
   /** How long a plugin has from container start to Register and onEnable. */

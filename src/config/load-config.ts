@@ -13,6 +13,8 @@ export interface TenantConfig {
   /** Absolute plugin directories or `.ctp` archives. */
   plugins: readonly string[];
   trust: { roots: readonly string[]; crls: readonly string[]; allowUnsigned: boolean; clockSkewS: number };
+  callLimits: Readonly<RawConfig['tenants'][number]['callLimits']>;
+  quota: Readonly<RawConfig['tenants'][number]['quota']>;
 }
 
 /** The orchestrator's configuration: parsed and validated once at start, then frozen. */
@@ -73,6 +75,8 @@ function freeze(data: RawConfig, baseDir: string, env: NodeJS.ProcessEnv, source
       privilegedPermissions: Object.freeze([...t.privilegedPermissions]),
       ociRuntime: t.ociRuntime,
       plugins: Object.freeze(t.plugins.map((p) => path.resolve(baseDir, p))),
+      callLimits: Object.freeze({ ...t.callLimits }),
+      quota: Object.freeze({ ...t.quota }),
       trust: Object.freeze({
         roots: Object.freeze(t.trust.roots.map((p) => path.resolve(baseDir, p))),
         crls: Object.freeze(t.trust.crls.map((p) => path.resolve(baseDir, p))),
@@ -85,6 +89,7 @@ function freeze(data: RawConfig, baseDir: string, env: NodeJS.ProcessEnv, source
     ...data,
     runtimeDir: path.resolve(baseDir, data.runtimeDir),
     stateDir: path.resolve(baseDir, data.stateDir),
+    auditLog: data.auditLog === 'stdout' ? 'stdout' : path.resolve(baseDir, data.stateDir, data.auditLog),
     shmDir: path.resolve(baseDir, data.shmDir),
     limits: Object.freeze({ ...data.limits }),
     tenants: Object.freeze(tenants),

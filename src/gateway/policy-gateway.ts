@@ -23,11 +23,18 @@ import {
   type PluginRegisterRequest,
   type PluginRegisterResponse,
 } from '../protocol/index.ts';
+import type { SandboxMetrics } from '../metrics/index.ts';
+import type { AuditLog } from './audit-log.ts';
+import { EventFeed } from './event-feed.ts';
 import type { SessionIdentity, SessionTokens } from './session-tokens.ts';
+import { TokenBucket } from './token-bucket.ts';
 import type { UpstreamHost } from './upstream-host.ts';
 
-const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 const SHUTDOWN_GRACE_MS = 2_000;
+/** Room for the envelope around a payload of the maximum size. */
+const MESSAGE_HEADROOM_BYTES = 64 * 1024;
+const EVENT_WINDOW = 64;
+const EVENT_BUFFER = 256;
 const TOKEN_METADATA_KEY = 'session_token';
 
 export interface GatewayOptions {
@@ -37,9 +44,21 @@ export interface GatewayOptions {
   granted: ReadonlySet<string>;
   tokens: SessionTokens;
   upstream: UpstreamHost;
-  /** Largest deadline forwarded upstream, and the deadline of a call that has none. */
-  upstreamTimeoutMs: number;
+  limits: CallLimits;
+  metrics: SandboxMetrics;
+  audit: AuditLog;
   log: Logger;
+}
+
+export interface CallLimits {
+  callsPerSecond: number;
+  burst: number;
+  maxConcurrentCalls: number;
+  maxStreams: number;
+  maxMessageBytes: number;
+  maxMetadataBytes: number;
+  /** Largest deadline forwarded upstream, and the deadline of a call that has none. */
+  maxDeadlineMs: number;
 }
 
 /**
@@ -55,14 +74,22 @@ export class PolicyGateway {
   /** Settles when the plugin has registered on this socket. */
   readonly registered: Promise<PluginRegisterRequest>;
   private closing: Promise<void> | undefined;
+  private readonly bucket: TokenBucket;
+  private inFlight = 0;
+  private streams = 0;
+  private readonly labels: { tenant: string; plugin: string };
 
   constructor(options: GatewayOptions) {
     this.options = options;
     this.log = options.log.child({ component: 'gateway' });
     this.registered = new Promise((resolve) => (this.registeredResolve = resolve));
+    const { limits } = options;
+    this.bucket = new TokenBucket(limits.callsPerSecond, limits.burst);
+    this.labels = { tenant: options.identity.tenant, plugin: options.identity.pluginId };
     this.server = new Server({
-      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-      'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+      'grpc.max_receive_message_length': limits.maxMessageBytes + MESSAGE_HEADROOM_BYTES,
+      'grpc.max_send_message_length': limits.maxMessageBytes + MESSAGE_HEADROOM_BYTES,
+      'grpc.max_metadata_size': limits.maxMetadataBytes,
     });
     this.server.addService(loadProtocol().PluginService.service, {
       Register: this.register.bind(this),
@@ -112,6 +139,7 @@ export class PolicyGateway {
       }
       const { token, expiresAtMs } = tokens.issue(identity);
       this.log.info('plugin registered');
+      this.decided('Register', 'OK', performance.now());
       callback(null, {
         success: true,
         message: 'registered',
@@ -147,23 +175,42 @@ export class PolicyGateway {
     call: ServerUnaryCall<PluginApiRequest, PluginApiResponse>,
     callback: sendUnaryData<PluginApiResponse>,
   ): void {
+    const started = performance.now();
     const { api_name: apiName, payload, metadata } = call.request;
+    const { limits, manifest, identity } = this.options;
     let upstreamCall: Promise<PluginApiResponse>;
     try {
       this.authenticate(metadata[TOKEN_METADATA_KEY] ?? tokenFromMetadata(call.metadata));
+      if (!this.bucket.take()) {
+        throw new SandboxError(
+          'RATE_LIMIT_EXCEEDED',
+          `${manifest.id} is over its rate limit of ${limits.callsPerSecond} calls/s (burst ${limits.burst}); slow down and retry`,
+        );
+      }
+      if (this.inFlight >= limits.maxConcurrentCalls) {
+        throw new SandboxError(
+          'RATE_LIMIT_EXCEEDED',
+          `${manifest.id} already has ${this.inFlight} calls in progress, the maximum; wait for some to finish`,
+        );
+      }
       const api = findHostApi(apiName);
       if (!api)
         throw new SandboxError('NOT_FOUND', `unknown host API '${apiName}'; see the host API list in the README`);
       if (api.permission !== null && !this.options.granted.has(api.permission)) {
         throw new SandboxError(
           'PERMISSION_DENIED',
-          `${apiName} needs permission '${api.permission}', which ${this.options.manifest.id} does not hold; declare it under permissions in plugin.yaml`,
+          `${apiName} needs permission '${api.permission}', which ${manifest.id} does not hold; declare it under permissions in plugin.yaml`,
+        );
+      }
+      if (payload.length > limits.maxMessageBytes) {
+        throw new SandboxError(
+          'INVALID_REQUEST',
+          `${apiName}: payload of ${payload.length} bytes exceeds the maximum of ${limits.maxMessageBytes}; send less, or use shared memory`,
         );
       }
       parsePayload(apiName, api, payload);
       const abort = new AbortController();
       call.once('cancelled', () => abort.abort());
-      const { identity, upstreamTimeoutMs } = this.options;
       const request = {
         tenant: identity.tenant,
         plugin_id: identity.pluginId,
@@ -171,26 +218,52 @@ export class PolicyGateway {
         api_name: apiName,
         payload,
       };
-      upstreamCall = this.options.upstream.invoke(request, deadlineOf(call, upstreamTimeoutMs), abort.signal);
+      this.inFlight++;
+      upstreamCall = this.options.upstream.invoke(request, deadlineOf(call, limits.maxDeadlineMs), abort.signal);
     } catch (err) {
-      return this.fail(apiName, err, callback);
+      return this.fail(apiName, err, callback, started);
     }
     upstreamCall.then(
-      (response) => callback(null, response),
-      (err: unknown) => this.fail(apiName, err, callback),
+      (response) => {
+        this.inFlight--;
+        this.decided(apiName, 'OK', started);
+        callback(null, response);
+      },
+      (err: unknown) => {
+        this.inFlight--;
+        this.fail(apiName, err, callback, started);
+      },
     );
   }
 
   private subscribeEvents(call: ServerDuplexStream<PluginEventAck, PluginEvent>): void {
+    const started = performance.now();
     try {
       this.authenticate(tokenFromMetadata(call.metadata));
+      if (this.streams >= this.options.limits.maxStreams) {
+        throw new SandboxError(
+          'RATE_LIMIT_EXCEEDED',
+          `${this.options.manifest.id} already has ${this.streams} event streams open, the maximum; close one first`,
+        );
+      }
     } catch (err) {
-      call.emit('error', toGrpcStatus(asSandboxError(err, 'SubscribeEvents')));
+      const failure = asSandboxError(err, 'SubscribeEvents');
+      this.decided('SubscribeEvents', failure.code, started, failure.message);
+      call.emit('error', toGrpcStatus(failure));
       return;
     }
+    this.decided('SubscribeEvents', 'OK', started);
+    this.streams++;
+    this.options.metrics.activeStreams.inc(this.labels);
+    const feed = new EventFeed<PluginEvent>({
+      send: (event) => call.write(event),
+      window: EVENT_WINDOW,
+      capacity: EVENT_BUFFER,
+      onDrop: () => this.options.metrics.eventsDropped.inc(this.labels),
+    });
     const upstream = this.options.upstream.watchEvents(this.options.identity.tenant);
     upstream.on('data', (event: PluginEvent) => {
-      if (this.mayReceive(event)) call.write(event);
+      if (this.mayReceive(event)) feed.push(event);
     });
     upstream.on('error', (err: Error & { code?: number }) => {
       if (err.code === GrpcStatus.CANCELLED) return;
@@ -200,8 +273,15 @@ export class PolicyGateway {
         toGrpcStatus(new SandboxError('INTERNAL_ERROR', 'event stream from the host failed; subscribe again')),
       );
     });
-    const stop = () => upstream.cancel();
-    call.on('data', () => undefined); // acks: flow control comes with the gateway's limits
+    let open = true;
+    const stop = () => {
+      if (!open) return;
+      open = false;
+      this.streams--;
+      this.options.metrics.activeStreams.dec(this.labels);
+      upstream.cancel();
+    };
+    call.on('data', () => feed.ack());
     call.on('end', () => {
       stop();
       call.end();
@@ -220,11 +300,31 @@ export class PolicyGateway {
     this.options.tokens.verify(token, this.options.identity);
   }
 
-  private fail(context: string, err: unknown, callback: sendUnaryData<never>): void {
+  private fail(context: string, err: unknown, callback: sendUnaryData<never>, started = performance.now()): void {
     const failure = asSandboxError(err, `${context} failed`);
-    const level = failure.code === 'INTERNAL_ERROR' ? 'error' : 'info';
-    this.log[level]({ apiName: context, code: failure.code, reason: failure.message }, 'call refused');
+    if (failure.code === 'INTERNAL_ERROR') this.log.error({ apiName: context, reason: failure.message }, 'call failed');
+    this.decided(context, failure.code, started, failure.message);
     callback(toGrpcStatus(failure));
+  }
+
+  /** Audit record and metrics of one decision. */
+  private decided(api: string, code: string, started: number, reason?: string): void {
+    const latencyMs = performance.now() - started;
+    const { metrics, identity } = this.options;
+    metrics.calls.inc({ ...this.labels, api, code });
+    metrics.latency.observe({ ...this.labels, api }, latencyMs / 1_000);
+    if (code !== 'OK') metrics.denials.inc({ ...this.labels, code });
+    if (code === 'RATE_LIMIT_EXCEEDED') metrics.rateLimited.inc(this.labels);
+    this.options.audit({
+      tenant: identity.tenant,
+      pluginId: identity.pluginId,
+      instanceId: identity.instanceId,
+      api,
+      decision: code === 'OK' ? 'allowed' : 'denied',
+      code,
+      latencyMs: Math.round(latencyMs * 1000) / 1000,
+      ...(reason ? { reason } : {}),
+    });
   }
 }
 

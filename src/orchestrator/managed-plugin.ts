@@ -45,6 +45,8 @@ export interface ManagedPluginDeps {
   store: PluginStateStore;
   owner: string;
   supervision: SupervisionSettings;
+  /** Throws when starting the plugin would exceed its tenant's quota. */
+  checkQuota: (plugin: ManagedPlugin) => void;
   /** Whether orchestrator `id` is alive (its heartbeat is in Redis). */
   isAlive: (id: string) => Promise<boolean>;
   /** Submits a durable restart job after `delayMs`. */
@@ -67,6 +69,8 @@ export class ManagedPlugin {
   private readonly gate = new CallGate();
   private current: PluginInstance | undefined;
   private serving = false;
+  /** Between passing the quota check and running (or failing): counted by the quota. */
+  private starting = false;
   private crashes: number[] = [];
   private restarts = 0;
   private cached: {
@@ -124,9 +128,19 @@ export class ManagedPlugin {
     };
   }
 
+  /** The sandbox resources it asks for (the quota counts these). */
+  get sandbox(): { memoryMb: number; cpus: number } {
+    return this.manifest.sandbox;
+  }
+
   /** Whether this process runs the plugin now. */
   get runsHere(): boolean {
     return this.current !== undefined;
+  }
+
+  /** Whether it counts against its tenant's quota: running here, or starting. */
+  get holdsQuota(): boolean {
+    return this.current !== undefined || this.starting;
   }
 
   /** Re-reads the state another process may have changed (before a job works on the plugin). */
@@ -158,6 +172,15 @@ export class ManagedPlugin {
   async enable(progress: Progress, reason = 'enable requested'): Promise<void> {
     if (this.serving && this.current) return;
     await this.discardCurrent();
+    try {
+      this.deps.checkQuota(this);
+      this.starting = true; // same tick as the check: parallel enables cannot both pass it
+    } catch (err) {
+      await this.transition('ERROR', (err as Error).message, {
+        error: { message: (err as Error).message, reason: 'QUOTA_EXCEEDED' },
+      });
+      throw err;
+    }
     await progress('verifying and starting the container', 20);
     const instance = new PluginInstance(this.deps.ctx, this.tenant, this.trust, this.source);
     try {
@@ -168,6 +191,7 @@ export class ManagedPlugin {
       await progress('enabling (onRestore, onEnable)', 70);
       await instance.enable();
     } catch (err) {
+      this.starting = false;
       await instance.remove();
       await this.fail(err).catch((recordErr: unknown) =>
         this.log.error({ err: recordErr }, 'could not record the failure'),
@@ -175,6 +199,7 @@ export class ManagedPlugin {
       throw err;
     }
     this.install(instance);
+    this.starting = false;
     await this.transition('INITIALIZED', 'onEnable succeeded');
     await this.transition('ENABLED', reason);
     await progress('enabled', 100);

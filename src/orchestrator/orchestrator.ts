@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { SandboxConfig, TenantConfig } from '../config/index.ts';
 import { SandboxError } from '../errors/index.ts';
-import { SessionTokens, UpstreamHost } from '../gateway/index.ts';
+import { createAuditLog, SessionTokens, UpstreamHost } from '../gateway/index.ts';
 import { HostServer } from '../host/index.ts';
 import {
   LifecycleQueue,
@@ -14,6 +14,7 @@ import {
   type LifecycleJobData,
 } from '../lifecycle/index.ts';
 import type { Logger } from '../logging/index.ts';
+import { SandboxMetrics } from '../metrics/index.ts';
 import { connectRedis, redisKeys } from '../redis/index.ts';
 import { DockerSandboxRuntime, LABELS, reapPluginDirectories } from '../sandbox/index.ts';
 import { loadTenantTrust, type TenantTrust } from '../trust/index.ts';
@@ -55,6 +56,9 @@ export class Orchestrator {
   private stopping: Promise<void> | undefined;
   private crlTimer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  /** Prometheus metrics, served by the admin API at /metrics. */
+  readonly metrics = new SandboxMetrics();
+  private audit: ReturnType<typeof createAuditLog> | undefined;
 
   constructor(config: SandboxConfig, log: Logger) {
     this.config = config;
@@ -89,12 +93,19 @@ export class Orchestrator {
       this.log,
     );
 
+    this.audit = createAuditLog(this.config.auditLog);
+    this.metrics.watch(
+      () => this.list(),
+      () => this.queueCounts(),
+    );
     const ctx: InstanceContext = {
       config: this.config,
       runtime: this.runtime,
       upstream: this.upstream,
       tokens: new SessionTokens(this.config.sessionSecret, this.config.sessionTokenTtlS * 1000),
       images: { node: nodeImage },
+      metrics: this.metrics,
+      audit: this.audit.record,
       log: this.log,
     };
     const deps = {
@@ -103,6 +114,7 @@ export class Orchestrator {
       owner: this.config.orchestratorId,
       supervision: this.config.supervision,
       isAlive: (id: string) => this.isAlive(id),
+      checkQuota: (plugin: ManagedPlugin) => this.checkQuota(plugin),
       scheduleRestart: async (plugin: ManagedPlugin, delayMs: number, cause: string) => {
         await this.queue?.submit(
           { action: 'restart', tenant: plugin.tenant.id, pluginId: plugin.pluginId, cause },
@@ -199,6 +211,7 @@ export class Orchestrator {
         await run().catch((err: unknown) => this.log.error({ err, pluginId: plugin.pluginId }, 'disable failed'));
     }
     clearInterval(this.heartbeat);
+    this.audit?.flush();
     await this.redis?.del(redisKeys.orchestratorAlive(this.config.orchestratorId)).catch(() => undefined);
     this.upstream?.close();
     await this.host?.close();
@@ -274,6 +287,28 @@ export class Orchestrator {
         const error = err instanceof Error ? err.message : String(err);
         this.log.error({ tenant: tenant.id, pluginDir: source, reason: error }, 'plugin refused');
         this.refused.push({ tenant: tenant.id, directory: source, error });
+      }
+    }
+  }
+
+  /** Refuses to start `plugin` when its tenant's quota would be exceeded, naming quota and use. */
+  private checkQuota(plugin: ManagedPlugin): void {
+    const { quota } = plugin.tenant;
+    const running = [...this.plugins.values()].filter(
+      (p) => p !== plugin && p.tenant.id === plugin.tenant.id && p.holdsQuota,
+    );
+    const use = {
+      plugins: running.length,
+      memoryMb: running.reduce((sum, p) => sum + p.sandbox.memoryMb, 0),
+      cpus: running.reduce((sum, p) => sum + p.sandbox.cpus, 0),
+    };
+    const wanted = { plugins: 1, memoryMb: plugin.sandbox.memoryMb, cpus: plugin.sandbox.cpus };
+    for (const key of ['plugins', 'memoryMb', 'cpus'] as const) {
+      if (use[key] + wanted[key] > quota[key]) {
+        throw new SandboxError(
+          'RATE_LIMIT_EXCEEDED',
+          `QUOTA_EXCEEDED: tenant '${plugin.tenant.id}' quota ${key} is ${quota[key]}; in use ${use[key]}, ${plugin.pluginId} needs ${wanted[key]} more`,
+        );
       }
     }
   }

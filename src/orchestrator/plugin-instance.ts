@@ -3,7 +3,8 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { SandboxConfig, TenantConfig } from '../config/index.ts';
 import { SandboxError } from '../errors/index.ts';
-import { PolicyGateway, type SessionTokens, type UpstreamHost } from '../gateway/index.ts';
+import { PolicyGateway, type AuditLog, type SessionTokens, type UpstreamHost } from '../gateway/index.ts';
+import type { SandboxMetrics } from '../metrics/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { loadManifest, type PluginManifest } from '../manifest/index.ts';
 import {
@@ -36,6 +37,8 @@ export interface InstanceContext {
   upstream: UpstreamHost;
   tokens: SessionTokens;
   images: { node: string };
+  metrics: SandboxMetrics;
+  audit: AuditLog;
   log: Logger;
 }
 
@@ -192,7 +195,12 @@ export class PluginInstance {
       granted: new Set(manifest.permissions),
       tokens,
       upstream,
-      upstreamTimeoutMs: config.upstream.timeoutMs,
+      limits: {
+        ...this.tenant.callLimits,
+        maxDeadlineMs: Math.min(this.tenant.callLimits.maxDeadlineMs, config.upstream.timeoutMs),
+      },
+      metrics: this.ctx.metrics,
+      audit: this.ctx.audit,
       log: this.log.child({ pluginId: manifest.id }),
     });
     await this.gateway.listen(this.dirs.gatewaySocket);

@@ -79,6 +79,22 @@ export class TestGatewayClient {
     });
   }
 
+  /** An open SubscribeEvents stream that records event names, acknowledging each one or none. */
+  subscribe(token: string, acknowledge: boolean): { names: string[]; ended: Promise<CallOutcome>; close: () => void } {
+    const metadata = new Metadata();
+    metadata.set('session_token', token);
+    const stream = this.client.SubscribeEvents(metadata);
+    const names: string[] = [];
+    stream.on('data', (event) => {
+      names.push(event.event_name);
+      if (acknowledge) stream.write({ received: true });
+    });
+    const ended = new Promise<CallOutcome>((resolve) =>
+      stream.on('error', (err: ServiceError) => resolve(outcome(err, undefined))),
+    );
+    return { names, ended, close: () => stream.cancel() };
+  }
+
   lifecycle(): Promise<CallOutcome> {
     return new Promise((resolve) =>
       this.client.Lifecycle({ action: 'ENABLE' }, new Metadata(), { deadline: Date.now() + DEADLINE_MS }, (err) =>

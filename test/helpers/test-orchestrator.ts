@@ -35,6 +35,8 @@ export interface TestTenant {
   plugins: string[];
   /** Defaults to exampleTrust(). */
   trust?: Record<string, unknown>;
+  callLimits?: Record<string, unknown>;
+  quota?: Record<string, unknown>;
 }
 
 export interface TestOrchestrator {

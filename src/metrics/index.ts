@@ -1,0 +1,1 @@
+export { SandboxMetrics } from './sandbox-metrics.ts';

@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { TestGatewayClient } from '../helpers/gateway-client.ts';
+import { EXAMPLES, startTestOrchestrator, type TestOrchestrator } from '../helpers/test-orchestrator.ts';
+
+const HELLO = 'com.example.hello-world';
+const PEEK = 'com.example.course-peek';
+const LIMITS = { callsPerSecond: 20, burst: 10, maxConcurrentCalls: 8, maxStreams: 3, maxMessageBytes: 64 * 1024 };
+const FLOOD = 100;
+const EVENTS = 400;
+const POLL_MS = 50;
+const MAX_POLLS = 200;
+
+describe('gateway limits: every call has a limit, and a neighbour keeps being served', () => {
+  let t: TestOrchestrator;
+  let hello: TestGatewayClient;
+  let peek: TestGatewayClient;
+  let helloToken: string;
+  let peekToken: string;
+
+  before(async () => {
+    t = await startTestOrchestrator(
+      [
+        {
+          id: 'school-a',
+          callLimits: LIMITS,
+          plugins: [path.join(EXAMPLES, 'hello-world'), path.join(EXAMPLES, 'course-peek')],
+        },
+        {
+          id: 'school-b',
+          quota: { plugins: 1 },
+          plugins: [path.join(EXAMPLES, 'hello-world'), path.join(EXAMPLES, 'course-peek')],
+        },
+      ],
+      {},
+    );
+    hello = new TestGatewayClient(t.gatewaySocket('school-a', HELLO));
+    peek = new TestGatewayClient(t.gatewaySocket('school-a', PEEK));
+    helloToken = (await hello.register(HELLO, '1.0.0')).token;
+    peekToken = (await peek.register(PEEK, '1.0.0')).token;
+  });
+
+  after(async () => {
+    hello?.close();
+    peek?.close();
+    await t?.stop();
+  });
+
+  it('a flood of calls is rate-limited, and the neighbour plugin is still served', async () => {
+    const results = await Promise.all(
+      Array.from({ length: FLOOD }, () => hello.callApi('get_courses', {}, helloToken)),
+    );
+    const limited = results.filter((r) => r.code === 'RATE_LIMIT_EXCEEDED');
+    const served = results.filter((r) => r.code === 'OK');
+    assert.ok(limited.length >= FLOOD - LIMITS.burst - 5, `most of the flood was refused (${limited.length})`);
+    assert.ok(served.length >= 1 && served.length <= LIMITS.burst + 5, `about the burst was served (${served.length})`);
+    assert.match(limited[0]?.message ?? '', /over its rate limit of 20 calls\/s \(burst 10\)/);
+    const neighbour = await Promise.all(Array.from({ length: 5 }, () => peek.callApi('get_courses', {}, peekToken)));
+    assert.deepEqual(
+      neighbour.map((r) => r.code),
+      Array(5).fill('OK'),
+    );
+  });
+
+  it('an oversized message is refused, and the next call works', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 1_000)); // the bucket refills
+    const big = await peek.callApi('log_info', { message: 'x'.repeat(100 * 1024) }, peekToken);
+    assert.equal(big.code, 'INVALID_REQUEST');
+    assert.match(big.message, /payload of \d+ bytes exceeds the maximum of 65536/);
+    const huge = await peek.callApi('log_info', { message: 'x'.repeat(512 * 1024) }, peekToken);
+    assert.notEqual(huge.code, 'OK', 'past the transport limit too');
+    assert.equal((await peek.callApi('get_courses', {}, peekToken)).code, 'OK');
+  });
+
+  it('streams are capped; a subscriber that never acknowledges does not stall another', async () => {
+    // course-peek itself already holds one stream (it subscribes in onEnable): two more fit.
+    const slow = peek.subscribe(peekToken, false);
+    const fast = peek.subscribe(peekToken, true);
+    const third = peek.subscribe(peekToken, true);
+    const refused = await third.ended;
+    assert.equal(refused.code, 'RATE_LIMIT_EXCEEDED');
+    assert.match(refused.message, /already has 3 event streams open, the maximum/);
+    // The streams reach the host asynchronously: wait until a first event gets through (bounded).
+    for (let i = 0; i < MAX_POLLS && fast.names.length === 0; i++) {
+      await hello.callApi('emit_event', { event_name: 'warmup', data: {} }, helloToken);
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+    const before = fast.names.length;
+    for (let i = 0; i < EVENTS; i++)
+      await t.redis.publish(
+        'classtop:{school-a}:events',
+        JSON.stringify({
+          event_name: `e${i}`,
+          event_data: '{}',
+          timestamp: Date.now(),
+          source_plugin_id: 'com.example.other',
+        }),
+      );
+    for (let i = 0; i < MAX_POLLS && fast.names.length < before + EVENTS; i++)
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    assert.equal(fast.names.length - before, EVENTS, 'the acknowledging subscriber got every event');
+    assert.ok(slow.names.length <= 64, `the slow one got at most its window (${slow.names.length})`);
+    const metrics = await (await fetch(`${t.adminUrl}/metrics`)).text();
+    const dropped =
+      /classtop_gateway_events_dropped_total\{tenant="school-a",plugin="com.example.course-peek"\} (\d+)/.exec(metrics);
+    assert.ok(Number(dropped?.[1]) > 0, 'drops are counted');
+    assert.match(metrics, /classtop_gateway_active_streams\{tenant="school-a",plugin="com.example.course-peek"\} 3/);
+    slow.close();
+    fast.close();
+  });
+
+  it('metrics count calls by tenant, plugin, API and code; plugins by state', async () => {
+    const metrics = await (await fetch(`${t.adminUrl}/metrics`)).text();
+    assert.match(
+      metrics,
+      /classtop_gateway_calls_total\{tenant="school-a",plugin="com.example.hello-world",api="get_courses",code="RATE_LIMIT_EXCEEDED"\} \d+/,
+    );
+    assert.match(
+      metrics,
+      /classtop_gateway_calls_total\{tenant="school-a",plugin="com.example.course-peek",api="get_courses",code="OK"\} \d+/,
+    );
+    assert.match(metrics, /classtop_gateway_call_duration_seconds_bucket\{le="0.005",tenant="school-a"/);
+    assert.match(metrics, /classtop_plugins\{tenant="school-a",state="ENABLED"\} 2/);
+    assert.match(metrics, /classtop_lifecycle_jobs\{state="completed"\} \d+/);
+  });
+
+  it('an audit record for every decision, as JSON on its own stream, without secrets', async () => {
+    t.orchestrator['audit']?.flush();
+    let lines: Array<Record<string, unknown>> = [];
+    for (let i = 0; i < MAX_POLLS && !lines.some((l) => l.code === 'RATE_LIMIT_EXCEEDED'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      lines = readFileSync(t.config.auditLog, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+    }
+    const denied = lines.find((l) => l.code === 'RATE_LIMIT_EXCEEDED');
+    assert.deepEqual(denied && [denied.stream, denied.tenant, denied.pluginId, denied.api, denied.decision], [
+      'audit',
+      'school-a',
+      HELLO,
+      'get_courses',
+      'denied',
+    ]);
+    assert.equal(typeof denied?.latencyMs, 'number');
+    assert.ok(lines.some((l) => l.decision === 'allowed' && l.api === 'get_courses'));
+    assert.ok(lines.some((l) => l.api === 'Register'));
+    const text = readFileSync(t.config.auditLog, 'utf8');
+    assert.ok(!text.includes(helloToken) && !text.includes('ct1.'), 'no session token in the audit log');
+  });
+
+  it("a tenant's quota is enforced at enable time, naming the quota and the use", () => {
+    const statuses = t.orchestrator.list().filter((p) => p.tenant === 'school-b');
+    assert.deepEqual(statuses.map((p) => p.state).sort(), ['ENABLED', 'ERROR']);
+    const refused = statuses.find((p) => p.state === 'ERROR');
+    assert.equal(refused?.reason, 'QUOTA_EXCEEDED');
+    assert.match(
+      refused?.lastError ?? '',
+      /tenant 'school-b' quota plugins is 1; in use 1, com\.example\.[a-z-]+ needs 1 more/,
+    );
+  });
+});
