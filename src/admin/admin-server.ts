@@ -18,6 +18,7 @@ type Route = (match: RegExpExecArray, request: IncomingMessage) => Promise<unkno
  *   POST /v1/plugins/{tenant}/{id}/{action}             submit a lifecycle job (enable, disable, reload,
  *                                                       restart, uninstall; reload takes {"bundle": PATH})
  *   GET  /v1/jobs, GET /v1/jobs/{id}                    lifecycle jobs, with progress
+ *   GET  /v1/plugins/{tenant}/{id}/shm/{name}           a shared-memory region the plugin announced (bytes)
  *   GET  /metrics                                       Prometheus metrics
  *   GET  /healthz
  * Errors: `{ "error": { "code": PluginErrorCode, "message": … } }` with the registry's HTTP status.
@@ -78,6 +79,8 @@ export class AdminServer {
     ];
     this.server = createServer((request, response) => {
       if (request.method === 'GET' && request.url === '/metrics') return void this.metrics(orchestrator, response);
+      const shm = /^\/v1\/plugins\/([^/]+)\/([^/]+)\/shm\/([^/]+)$/.exec(request.url ?? '');
+      if (request.method === 'GET' && shm) return void this.sharedMemory(orchestrator, shm, response);
       return void this.handle(request, response);
     });
   }
@@ -103,6 +106,18 @@ export class AdminServer {
       this.server.closeAllConnections();
       this.server.close(() => resolve());
     });
+  }
+
+  /** The bytes of a shared-memory region a plugin announced, as application/octet-stream. */
+  private async sharedMemory(orchestrator: Orchestrator, m: RegExpExecArray, response: ServerResponse): Promise<void> {
+    try {
+      const bytes = await orchestrator.find(decode(m[1]), decode(m[2])).readSharedMemory(decode(m[3]));
+      response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length });
+      response.end(bytes);
+    } catch (err) {
+      const failure = asSandboxError(err, 'shared memory read failed');
+      send(response, ERROR_CODES[failure.code].http, { error: { code: failure.code, message: failure.message } });
+    }
   }
 
   private async metrics(orchestrator: Orchestrator, response: ServerResponse): Promise<void> {

@@ -45,6 +45,8 @@ export interface GatewayOptions {
   tokens: SessionTokens;
   upstream: UpstreamHost;
   limits: CallLimits;
+  /** The plugin announced a region in its shm directory (notify_shared_memory_ready). */
+  onSharedMemoryReady: (name: string, size: number) => Promise<void>;
   metrics: SandboxMetrics;
   audit: AuditLog;
   log: Logger;
@@ -177,8 +179,8 @@ export class PolicyGateway {
   ): void {
     const started = performance.now();
     const { api_name: apiName, payload, metadata } = call.request;
-    const { limits, manifest, identity } = this.options;
-    let upstreamCall: Promise<PluginApiResponse>;
+    const { limits, manifest } = this.options;
+    let answer: Promise<PluginApiResponse>;
     try {
       this.authenticate(metadata[TOKEN_METADATA_KEY] ?? tokenFromMetadata(call.metadata));
       if (!this.bucket.take()) {
@@ -208,22 +210,16 @@ export class PolicyGateway {
           `${apiName}: payload of ${payload.length} bytes exceeds the maximum of ${limits.maxMessageBytes}; send less, or use shared memory`,
         );
       }
-      parsePayload(apiName, api, payload);
-      const abort = new AbortController();
-      call.once('cancelled', () => abort.abort());
-      const request = {
-        tenant: identity.tenant,
-        plugin_id: identity.pluginId,
-        instance_id: identity.instanceId,
-        api_name: apiName,
-        payload,
-      };
+      const parsed = parsePayload(apiName, api, payload);
+      answer =
+        apiName === 'notify_shared_memory_ready'
+          ? this.sharedMemoryReady(parsed as { name: string; size: number })
+          : this.forward(call, apiName, payload);
       this.inFlight++;
-      upstreamCall = this.options.upstream.invoke(request, deadlineOf(call, limits.maxDeadlineMs), abort.signal);
     } catch (err) {
       return this.fail(apiName, err, callback, started);
     }
-    upstreamCall.then(
+    answer.then(
       (response) => {
         this.inFlight--;
         this.decided(apiName, 'OK', started);
@@ -234,6 +230,27 @@ export class PolicyGateway {
         this.fail(apiName, err, callback, started);
       },
     );
+  }
+
+  /** Forwards an allowed call to the upstream host, with the plugin's identity and a capped deadline. */
+  private forward(call: ServerUnaryCall<PluginApiRequest, PluginApiResponse>, apiName: string, payload: Buffer) {
+    const { identity, limits } = this.options;
+    const abort = new AbortController();
+    call.once('cancelled', () => abort.abort());
+    const request = {
+      tenant: identity.tenant,
+      plugin_id: identity.pluginId,
+      instance_id: identity.instanceId,
+      api_name: apiName,
+      payload,
+    };
+    return this.options.upstream.invoke(request, deadlineOf(call, limits.maxDeadlineMs), abort.signal);
+  }
+
+  /** The plugin's shm region is ready; answered here, as the region lives in its shm directory. */
+  private async sharedMemoryReady(region: { name: string; size: number }): Promise<PluginApiResponse> {
+    await this.options.onSharedMemoryReady(region.name, region.size);
+    return { success: true, error_message: '', result: Buffer.from('true'), error_code: 'OK' };
   }
 
   private subscribeEvents(call: ServerDuplexStream<PluginEventAck, PluginEvent>): void {

@@ -28,6 +28,7 @@ describe('the host API catalogue', () => {
       'log_error',
       'log_info',
       'log_warning',
+      'notify_shared_memory_ready',
       'set_plugin_data',
     ]);
     assert.equal(HOST_APIS.add_course.permission, 'modify:courses');

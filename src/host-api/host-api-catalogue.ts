@@ -36,6 +36,8 @@ export const HOST_APIS = {
   log_warning: { permission: null, schema: S.log },
   log_error: { permission: null, schema: S.log },
   log_debug: { permission: null, schema: S.log },
+  /** Answered by the gateway itself: the region is in the plugin's own shm directory. */
+  notify_shared_memory_ready: { permission: null, schema: S.sharedMemory },
 } as const satisfies Record<string, HostApi>;
 
 export type HostApiName = keyof typeof HOST_APIS;

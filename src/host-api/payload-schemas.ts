@@ -67,4 +67,8 @@ export const PAYLOAD_SCHEMAS = {
   dataKey: z.strictObject({ key: dataKey }),
   setData: z.strictObject({ key: dataKey, value: z.unknown() }),
   log: z.strictObject({ message: z.string().max(4_096) }),
+  sharedMemory: z.strictObject({
+    name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, "_" or "-" (no "/", no "..")'),
+    size: z.int().positive(),
+  }),
 } as const;

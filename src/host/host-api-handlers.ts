@@ -95,6 +95,9 @@ export const HOST_API_HANDLERS: Record<HostApiName, Handler> = {
   log_warning: (ctx, p, host) => pluginLog(host, ctx, 'log_warning', p.message),
   log_error: (ctx, p, host) => pluginLog(host, ctx, 'log_error', p.message),
   log_debug: (ctx, p, host) => pluginLog(host, ctx, 'log_debug', p.message),
+  notify_shared_memory_ready: async () => {
+    throw new SandboxError('NOT_FOUND', 'notify_shared_memory_ready is answered by the gateway, not forwarded');
+  },
 };
 
 async function pluginLog(

@@ -321,6 +321,13 @@ export class ManagedPlugin {
     return instance.callFunction(name, payload, deadlineMs);
   }
 
+  /** Reads a shared-memory region the running plugin announced. */
+  readSharedMemory(name: string): Promise<Buffer> {
+    if (!this.current)
+      throw new SandboxError('NOT_FOUND', `${this.pluginId} (tenant ${this.tenant.id}) does not run here`);
+    return this.current.readSharedMemory(name);
+  }
+
   /** Checks the running chain against the CRLs as they are now; a revoked certificate disables it. */
   async checkRevocation(now = new Date()): Promise<void> {
     const chain = this.current?.verified?.signer?.chain;

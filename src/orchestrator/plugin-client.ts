@@ -9,6 +9,9 @@ import {
   type PluginLifecycleResponse,
 } from '../protocol/index.ts';
 
+/** Largest result the host accepts from a plugin's function (large data should use shared memory). */
+const MAX_RESULT_BYTES = 64 * 1024 * 1024;
+
 type Callback<T> = (err: ServiceError | null, response?: T) => void;
 type PluginServiceClient = Client & {
   Lifecycle(
@@ -35,6 +38,7 @@ export class PluginClient {
     this.client = new PluginService(
       `unix://${socketPath}`,
       credentials.createInsecure(),
+      { 'grpc.max_receive_message_length': MAX_RESULT_BYTES },
     ) as unknown as PluginServiceClient;
     this.pluginId = pluginId;
   }

@@ -12,6 +12,7 @@ import {
   createPluginDirectories,
   LogForwarder,
   pinPluginSocket,
+  readSharedMemory,
   removePluginDirectories,
   type DockerSandboxRuntime,
   type PluginDirectories,
@@ -29,6 +30,7 @@ const LIFECYCLE_TIMEOUT_MS = 10_000;
 const SHUTDOWN_TIMEOUT_MS = 2_000;
 const RECENT_LOG_LINES = 20;
 const LOG_LINES_PER_SECOND = 200;
+const MIB = 1024 * 1024;
 
 /** What the orchestrator shares with every instance. */
 export interface InstanceContext {
@@ -78,6 +80,8 @@ export class PluginInstance {
   private inFlight = 0;
   private drainWaiters: Array<() => void> = [];
   private readonly recentLines: string[] = [];
+  /** Regions the plugin announced with notify_shared_memory_ready: name → size. */
+  private readonly regions = new Map<string, number>();
   /** Called when the container exits while nobody asked it to. */
   onUnexpectedExit: ((exit: ExitInfo) => void) | undefined;
 
@@ -163,6 +167,15 @@ export class PluginInstance {
     }
   }
 
+  /** Reads a region the plugin announced (the host side of shm.read). */
+  async readSharedMemory(name: string): Promise<Buffer> {
+    const size = this.regions.get(name);
+    if (size === undefined || !this.dirs || !this.manifestValue) {
+      throw new SandboxError('NOT_FOUND', `no shared memory region '${name}' was announced by this plugin`);
+    }
+    return readSharedMemory(this.dirs.shmDir, name, size, this.manifestValue.sandbox.shmMb * MIB);
+  }
+
   logTail(): string[] {
     return [...this.recentLines];
   }
@@ -201,6 +214,16 @@ export class PluginInstance {
       },
       metrics: this.ctx.metrics,
       audit: this.ctx.audit,
+      onSharedMemoryReady: async (name, size) => {
+        const max = manifest.sandbox.shmMb * MIB;
+        if (size > max) {
+          throw new SandboxError(
+            'INVALID_REQUEST',
+            `shared memory size ${size} exceeds this plugin's shm_mb (${max} bytes)`,
+          );
+        }
+        this.regions.set(name, size);
+      },
       log: this.log.child({ pluginId: manifest.id }),
     });
     await this.gateway.listen(this.dirs.gatewaySocket);

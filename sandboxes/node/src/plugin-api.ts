@@ -180,6 +180,12 @@ export class PluginAPI {
     return this.call('delete_plugin_data', { key });
   }
 
+  // ---- shared memory ----
+  /** Announces a region of the plugin's /dev/shm as ready for the host (see SharedMemory). */
+  notifySharedMemoryReady(name: string, size: number): Promise<boolean> {
+    return this.call('notify_shared_memory_ready', { name, size });
+  }
+
   // ---- logging ----
   logInfo(message: string): Promise<boolean> {
     return this.call('log_info', { message });

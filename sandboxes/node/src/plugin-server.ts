@@ -107,7 +107,11 @@ export class PluginServer {
           callback(null, {
             success: true,
             error_message: '',
-            result: Buffer.from(JSON.stringify(result ?? null)),
+            // Bytes go as they are (e.g. a frame); anything else as JSON.
+            result:
+              result instanceof Uint8Array
+                ? Buffer.from(result.buffer, result.byteOffset, result.byteLength)
+                : Buffer.from(JSON.stringify(result ?? null)),
             error_code: 'OK',
           }),
         (err: unknown) => {

@@ -1,7 +1,7 @@
 import type { PluginAPI } from './plugin-api.ts';
 
 export type PluginState = Record<string, unknown>;
-/** A function the plugin exports for the host to call (e.g. `process_data`): JSON in, JSON out. */
+/** A function the plugin exports for the host to call (e.g. `process_data`): JSON in; JSON out, or raw bytes when it returns a Uint8Array. */
 export type ExportedFunction = (data: unknown) => unknown;
 
 /**

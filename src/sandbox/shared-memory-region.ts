@@ -1,0 +1,49 @@
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+import path from 'node:path';
+import { SandboxError } from '../errors/index.ts';
+
+const NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * Reads a region a plugin wrote to its /dev/shm (the host side of the specification's shm.read).
+ * The plugin controls that directory, so the file is opened without following a symlink and must
+ * be a regular file of at least `size` bytes, and `size` within the plugin's shm size.
+ */
+export async function readSharedMemory(shmDir: string, name: string, size: number, maxBytes: number): Promise<Buffer> {
+  if (!NAME.test(name)) {
+    throw new SandboxError('INVALID_REQUEST', `shared memory name '${name}' must be 1-64 letters, digits, "_" or "-"`);
+  }
+  if (!Number.isInteger(size) || size <= 0 || size > maxBytes) {
+    throw new SandboxError(
+      'INVALID_REQUEST',
+      `shared memory size ${size} must be 1..${maxBytes} bytes (the plugin's shm_mb)`,
+    );
+  }
+  let handle;
+  try {
+    handle = await open(path.join(shmDir, name), constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ELOOP' ? 'is a symlink' : code === 'ENOENT' ? 'does not exist' : `cannot be opened (${code})`;
+    throw new SandboxError(
+      'NOT_FOUND',
+      `shared memory region '${name}' ${why}; create it with SharedMemory.create first`,
+      { cause: err },
+    );
+  }
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile() || stat.size < size) {
+      throw new SandboxError(
+        'INVALID_REQUEST',
+        `shared memory region '${name}' holds ${stat.size} bytes, fewer than the ${size} announced`,
+      );
+    }
+    const buffer = Buffer.allocUnsafe(size);
+    const { bytesRead } = await handle.read(buffer, 0, size, 0);
+    return bytesRead === size ? buffer : buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}

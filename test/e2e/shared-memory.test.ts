@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { admin } from '../helpers/admin-client.ts';
+import { exampleTrust, FIXTURES, startTestOrchestrator, type TestOrchestrator } from '../helpers/test-orchestrator.ts';
+
+const FRAMER = 'com.test.framer';
+const FRAME_BYTES = 1920 * 1080 * 3;
+
+function expected(size: number, seed: number): Buffer {
+  const bytes = Buffer.allocUnsafe(size);
+  for (let i = 0; i < size; i++) bytes[i] = (i * 7 + seed) % 251;
+  return bytes;
+}
+
+describe('shared memory: the zero-copy path from plugin to host', () => {
+  let t: TestOrchestrator;
+  const call = (fn: string, body: unknown) =>
+    admin<Record<string, unknown>>(t.adminUrl, 'POST', `/v1/plugins/school-a/${FRAMER}/functions/${fn}`, body);
+
+  before(async () => {
+    t = await startTestOrchestrator([
+      { id: 'school-a', trust: exampleTrust({ allowUnsigned: true }), plugins: [path.join(FIXTURES, 'framer')] },
+    ]);
+  });
+
+  after(async () => {
+    await t?.stop();
+  });
+
+  it('round-trips a 1920×1080×3 frame: written in the container, read by the host', async () => {
+    const announced = await call('frame_shm', { size: FRAME_BYTES, seed: 3 });
+    assert.deepEqual(announced.body, { name: 'frame', size: FRAME_BYTES });
+    const response = await fetch(`${t.adminUrl}/v1/plugins/school-a/${FRAMER}/shm/frame`);
+    assert.equal(response.status, 200);
+    const bytes = Buffer.from(await response.arrayBuffer());
+    assert.equal(bytes.length, FRAME_BYTES);
+    assert.ok(bytes.equals(expected(FRAME_BYTES, 3)), 'the bytes are the ones the plugin wrote');
+    const direct = await t.orchestrator.find('school-a', FRAMER).readSharedMemory('frame');
+    assert.ok(direct.equals(bytes));
+  });
+
+  it('rejects a bad name and a size beyond the plugin’s shm_mb', async () => {
+    for (const name of ['../escape', 'a/b', '', 'x'.repeat(65)]) {
+      const refused = (await call('announce', { name, size: 10 })).body;
+      assert.equal(refused.code, 'INVALID_REQUEST', name);
+      assert.match(
+        String(refused.message),
+        /payload\.name: must be 1-64 letters, digits, "_" or "-" \(no "\/", no "\.\."\)/,
+      );
+    }
+    const tooBig = (await call('announce', { name: 'big', size: 17 * 1024 * 1024 })).body;
+    assert.equal(tooBig.code, 'INVALID_REQUEST');
+    assert.match(String(tooBig.message), /exceeds this plugin's shm_mb \(16777216 bytes\)/);
+  });
+
+  it('never follows a symlink the plugin planted in its shm directory', async () => {
+    assert.deepEqual((await call('symlink', { name: 'evil', target: '/etc/passwd' })).body, { ok: true });
+    const read = await admin<{ error: { code: string; message: string } }>(
+      t.adminUrl,
+      'GET',
+      `/v1/plugins/school-a/${FRAMER}/shm/evil`,
+    );
+    assert.equal(read.status, 404);
+    assert.match(read.body.error.message, /shared memory region 'evil' is a symlink/);
+  });
+
+  it('a region nobody announced is not readable', async () => {
+    const read = await admin<{ error: { code: string } }>(
+      t.adminUrl,
+      'GET',
+      `/v1/plugins/school-a/${FRAMER}/shm/nothing`,
+    );
+    assert.equal(read.status, 404);
+  });
+});
