@@ -35,11 +35,9 @@ export class PluginClient {
 
   constructor(socketPath: string, pluginId: string) {
     const { PluginService } = loadProtocol();
-    this.client = new PluginService(
-      `unix://${socketPath}`,
-      credentials.createInsecure(),
-      { 'grpc.max_receive_message_length': MAX_RESULT_BYTES },
-    ) as unknown as PluginServiceClient;
+    this.client = new PluginService(`unix://${socketPath}`, credentials.createInsecure(), {
+      'grpc.max_receive_message_length': MAX_RESULT_BYTES,
+    }) as unknown as PluginServiceClient;
     this.pluginId = pluginId;
   }
 
