@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { TestGatewayClient } from '../helpers/gateway-client.ts';
+import {
+  EXAMPLES,
+  exampleTrust,
+  FIXTURES,
+  startTestOrchestrator,
+  type TestOrchestrator,
+} from '../helpers/test-orchestrator.ts';
+
+const HELLO = 'com.example.hello-world';
+const POLL_MS = 50;
+const MAX_POLLS = 100;
+
+describe('tenants are kept apart: a plugin of tenant A cannot read, write or learn of tenant B', () => {
+  let t: TestOrchestrator;
+  let a: TestGatewayClient;
+  let b: TestGatewayClient;
+  let tokenA: string;
+  let tokenB: string;
+  let secretCourseId: number;
+
+  before(async () => {
+    // The same plugin id in both tenants: only the socket tells them apart.
+    t = await startTestOrchestrator([
+      { id: 'school-a', plugins: [path.join(EXAMPLES, 'hello-world')] },
+      { id: 'school-b', plugins: [path.join(EXAMPLES, 'hello-world')] },
+    ]);
+    a = new TestGatewayClient(t.gatewaySocket('school-a', HELLO));
+    b = new TestGatewayClient(t.gatewaySocket('school-b', HELLO));
+    tokenA = (await a.register(HELLO, '1.0.0', ['read:courses', 'modify:courses', 'emit:events'])).token;
+    tokenB = (await b.register(HELLO, '1.0.0', ['read:courses', 'modify:courses', 'emit:events'])).token;
+    secretCourseId = (await b.callApi('add_course', { name: 'B secret' }, tokenB)).result as number;
+    await b.callApi('set_plugin_data', { key: 'secret', value: 'only for b' }, tokenB);
+  });
+
+  after(async () => {
+    a?.close();
+    b?.close();
+    await t?.stop();
+  });
+
+  it('host data: courses and course ids are per tenant', async () => {
+    const courses = (await a.callApi('get_courses', {}, tokenA)).result as Array<{ name: string }>;
+    assert.ok(!courses.some((c) => c.name === 'B secret'));
+    const byId = await a.callApi('get_course', { course_id: secretCourseId }, tokenA);
+    assert.equal(byId.code, 'NOT_FOUND', "B's course id means nothing in A");
+    assert.equal((await a.callApi('delete_course', { course_id: secretCourseId }, tokenA)).code, 'NOT_FOUND');
+    assert.equal(
+      ((await b.callApi('get_course', { course_id: secretCourseId }, tokenB)).result as { name: string }).name,
+      'B secret',
+    );
+  });
+
+  it('plugin data keys are per tenant, even for the same plugin id and key', async () => {
+    assert.equal((await a.callApi('get_plugin_data', { key: 'secret' }, tokenA)).result, null);
+    for (const key of [
+      '{school-b}:secret',
+      '../school-b/secret',
+      'classtop:{school-b}:plugin-data:com.example.hello-world',
+    ]) {
+      assert.equal((await a.callApi('get_plugin_data', { key }, tokenA)).result, null, key);
+    }
+    assert.equal((await b.callApi('get_plugin_data', { key: 'secret' }, tokenB)).result, 'only for b');
+  });
+
+  it('a tenant or plugin named in a payload is refused, not obeyed', async () => {
+    for (const [api, payload] of [
+      ['get_courses', { tenant: 'school-b' }],
+      ['add_course', { name: 'x', tenant: 'school-b' }],
+      ['get_plugin_data', { key: 'secret', plugin_id: HELLO, tenant: 'school-b' }],
+      ['emit_event', { event_name: 'x', data: {}, source_plugin_id: 'system' }],
+    ] as const) {
+      const result = await a.callApi(api, payload, tokenA);
+      assert.equal(result.code, 'INVALID_REQUEST', api);
+      assert.match(result.message, /unknown field\(s\)/);
+    }
+  });
+
+  it("event names cannot reach another tenant's channel, and B's events never reach A", async () => {
+    for (const event_name of ['x}:events', 'classtop:{school-b}:events', '../b', 'A']) {
+      assert.equal(
+        (await a.callApi('emit_event', { event_name, data: {} }, tokenA)).code,
+        'INVALID_REQUEST',
+        event_name,
+      );
+    }
+    const seen = a.subscribe(tokenA, true);
+    for (let i = 0; i < MAX_POLLS && !seen.names.includes('a_marker'); i++) {
+      await b.callApi('emit_event', { event_name: 'b_marker', data: {} }, tokenB);
+      await a.callApi('emit_event', { event_name: 'a_marker', data: {} }, tokenA);
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+    seen.close();
+    assert.ok(seen.names.includes('a_marker'));
+    assert.ok(!seen.names.includes('b_marker'), "B's events are not delivered to A");
+  });
+});
+
+describe('an upstream host that is down', () => {
+  it('ends the call with INTERNAL_ERROR rather than hanging, and names the call', async () => {
+    const t = await startTestOrchestrator(
+      [{ id: 'school-a', trust: exampleTrust({ allowUnsigned: true }), plugins: [path.join(FIXTURES, 'probe')] }],
+      { config: { upstream: { address: 'unix:///nonexistent/classtop-host.sock', timeoutMs: 2_000 } } },
+    );
+    const client = new TestGatewayClient(t.gatewaySocket('school-a', 'com.test.probe'));
+    try {
+      const token = (await client.register('com.test.probe', '0.1.0', [], Buffer.alloc(0))).token;
+      const result = await client.callApi('get_courses', {}, token);
+      assert.equal(result.code, 'INTERNAL_ERROR');
+      assert.match(result.message, /^get_courses: /);
+    } finally {
+      client.close();
+      await t.stop();
+    }
+  });
+});
