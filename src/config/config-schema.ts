@@ -14,6 +14,23 @@ const tenantSchema = z.strictObject({
   ociRuntime: z.string().optional(),
   /** Plugin directories or packed `.ctp` archives, relative to the config file. */
   plugins: z.array(z.string().min(1)).default([]),
+  /** This tenant's host, when not the orchestrator's `upstream`: `HOST:PORT` or `unix:///path`, with TLS. */
+  upstream: z
+    .strictObject({
+      address: z.string().min(1),
+      tls: z
+        .strictObject({
+          /** PEM CA bundle that signed the host's certificate. */
+          ca: z.string().min(1),
+          /** Client certificate and key (mutual TLS), when the host asks for one. */
+          cert: z.string().optional(),
+          key: z.string().optional(),
+          /** Name to check in the host's certificate, when it differs from the address. */
+          serverName: z.string().optional(),
+        })
+        .optional(),
+    })
+    .optional(),
   /** Limits on every plugin's calls through its gateway. */
   callLimits: z
     .strictObject({

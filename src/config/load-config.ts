@@ -13,6 +13,8 @@ export interface TenantConfig {
   /** Absolute plugin directories or `.ctp` archives. */
   plugins: readonly string[];
   trust: { roots: readonly string[]; crls: readonly string[]; allowUnsigned: boolean; clockSkewS: number };
+  /** Absolute TLS file paths; undefined: the orchestrator's upstream. */
+  upstream: Readonly<NonNullable<RawConfig['tenants'][number]['upstream']>> | undefined;
   callLimits: Readonly<RawConfig['tenants'][number]['callLimits']>;
   quota: Readonly<RawConfig['tenants'][number]['quota']>;
 }
@@ -75,6 +77,7 @@ function freeze(data: RawConfig, baseDir: string, env: NodeJS.ProcessEnv, source
       privilegedPermissions: Object.freeze([...t.privilegedPermissions]),
       ociRuntime: t.ociRuntime,
       plugins: Object.freeze(t.plugins.map((p) => path.resolve(baseDir, p))),
+      upstream: t.upstream && Object.freeze(resolveUpstream(t.upstream, baseDir)),
       callLimits: Object.freeze({ ...t.callLimits }),
       quota: Object.freeze({ ...t.quota }),
       trust: Object.freeze({
@@ -97,6 +100,18 @@ function freeze(data: RawConfig, baseDir: string, env: NodeJS.ProcessEnv, source
     sandboxUid: uid,
     sandboxGid: gid,
   });
+}
+
+function resolveUpstream(upstream: NonNullable<RawConfig['tenants'][number]['upstream']>, baseDir: string) {
+  if (!upstream.tls) return { ...upstream };
+  const at = (file: string | undefined) => (file === undefined ? undefined : path.resolve(baseDir, file));
+  const tls = {
+    ...upstream.tls,
+    ca: path.resolve(baseDir, upstream.tls.ca),
+    cert: at(upstream.tls.cert),
+    key: at(upstream.tls.key),
+  };
+  return { ...upstream, tls };
 }
 
 function readYaml(file: string): Record<string, unknown> {

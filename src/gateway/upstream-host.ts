@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { credentials, Metadata, type Client, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { fromGrpcError, isServiceError } from '../errors/index.ts';
 import { loadProtocol, type HostApiRequest, type PluginApiResponse, type PluginEvent } from '../protocol/index.ts';
@@ -12,16 +13,31 @@ type HostClient = Client & {
   WatchEvents(request: { tenant: string }): ClientReadableStream<PluginEvent>;
 };
 
+export interface UpstreamTls {
+  ca: string;
+  cert?: string | undefined;
+  key?: string | undefined;
+  serverName?: string | undefined;
+}
+
 /** The host the gateway forwards allowed calls to: one gRPC channel shared by every gateway. */
 export class UpstreamHost {
   private readonly client: HostClient;
   readonly address: string;
 
-  /** `address`: `unix:///path/host.sock` or `HOST:PORT` (plaintext; TLS comes with tenants). */
-  constructor(address: string) {
+  /** `address`: `unix:///path/host.sock` or `HOST:PORT`; with `tls`, over TLS (mutual when a client certificate is given). */
+  constructor(address: string, tls?: UpstreamTls) {
     this.address = address;
     const { HostService } = loadProtocol();
-    this.client = new HostService(address, credentials.createInsecure()) as unknown as HostClient;
+    const creds = tls
+      ? credentials.createSsl(
+          readFileSync(tls.ca),
+          tls.key ? readFileSync(tls.key) : null,
+          tls.cert ? readFileSync(tls.cert) : null,
+        )
+      : credentials.createInsecure();
+    const options = tls?.serverName ? { 'grpc.ssl_target_name_override': tls.serverName } : {};
+    this.client = new HostService(address, creds, options) as unknown as HostClient;
   }
 
   /** Forwards one call; `signal` aborting (the plugin cancelled) cancels the upstream call. */

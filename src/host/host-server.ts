@@ -53,15 +53,24 @@ export class HostServer {
     });
   }
 
-  /** Starts serving on `address` (`unix:///path` or `HOST:PORT`). */
-  async listen(address: string): Promise<void> {
+  /**
+   * Starts serving on `address` (`unix:///path` or `HOST:PORT`); with `tls`, over TLS, asking
+   * gateways for a client certificate signed by `tls.clientCa` when given. Returns the port.
+   */
+  async listen(address: string, tls?: { cert: Buffer; key: Buffer; clientCa?: Buffer }): Promise<number> {
     await this.events.start();
-    await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) =>
-        err ? reject(err) : resolve(port),
-      ),
+    const creds = tls
+      ? ServerCredentials.createSsl(
+          tls.clientCa ?? null,
+          [{ cert_chain: tls.cert, private_key: tls.key }],
+          Boolean(tls.clientCa),
+        )
+      : ServerCredentials.createInsecure();
+    const port = await new Promise<number>((resolve, reject) =>
+      this.server.bindAsync(address, creds, (err, bound) => (err ? reject(err) : resolve(bound))),
     );
-    this.log.info({ address }, 'host listening');
+    this.log.info({ address, port, tls: Boolean(tls) }, 'host listening');
+    return port;
   }
 
   close(): Promise<void> {

@@ -49,6 +49,7 @@ export class Orchestrator {
   private readonly refused: RefusedEntry[] = [];
   private host: HostServer | undefined;
   private upstream: UpstreamHost | undefined;
+  private tenantUpstreams = new Map<string, UpstreamHost>();
   private redis: Redis | undefined;
   private queueRedis: Redis | undefined;
   private queue: LifecycleQueue | undefined;
@@ -82,6 +83,12 @@ export class Orchestrator {
     this.queueRedis = connectRedis(redisUrl, this.log, { forQueue: true });
     await this.queueRedis.connect();
     this.upstream = new UpstreamHost(await this.startUpstream(this.redis));
+    // A tenant with its own host gets its own channel to it.
+    const upstreams = new Map<string, UpstreamHost>();
+    for (const tenant of this.config.tenants) {
+      if (tenant.upstream) upstreams.set(tenant.id, new UpstreamHost(tenant.upstream.address, tenant.upstream.tls));
+    }
+    this.tenantUpstreams = upstreams;
     const store = new PluginStateStore(this.redis);
     await this.beat();
     this.heartbeat = setInterval(() => void this.beat().catch(() => undefined), HEARTBEAT_MS);
@@ -101,7 +108,7 @@ export class Orchestrator {
     const ctx: InstanceContext = {
       config: this.config,
       runtime: this.runtime,
-      upstream: this.upstream,
+      upstreamFor: (tenant: TenantConfig) => upstreams.get(tenant.id) ?? (this.upstream as UpstreamHost),
       tokens: new SessionTokens(this.config.sessionSecret, this.config.sessionTokenTtlS * 1000),
       images: { node: nodeImage },
       metrics: this.metrics,
@@ -214,6 +221,7 @@ export class Orchestrator {
     this.audit?.flush();
     await this.redis?.del(redisKeys.orchestratorAlive(this.config.orchestratorId)).catch(() => undefined);
     this.upstream?.close();
+    for (const upstream of this.tenantUpstreams.values()) upstream.close();
     await this.host?.close();
     this.redis?.disconnect();
     this.queueRedis?.disconnect();

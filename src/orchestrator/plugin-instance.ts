@@ -36,7 +36,8 @@ const MIB = 1024 * 1024;
 export interface InstanceContext {
   config: SandboxConfig;
   runtime: DockerSandboxRuntime;
-  upstream: UpstreamHost;
+  /** The host a tenant's calls go to: its own, or the orchestrator's. */
+  upstreamFor: (tenant: TenantConfig) => UpstreamHost;
   tokens: SessionTokens;
   images: { node: string };
   metrics: SandboxMetrics;
@@ -187,7 +188,8 @@ export class PluginInstance {
   }
 
   private async launch(manifest: PluginManifest): Promise<void> {
-    const { config, runtime, tokens, upstream } = this.ctx;
+    const { config, runtime, tokens } = this.ctx;
+    const upstream = this.ctx.upstreamFor(this.tenant);
     const roots = {
       runtimeDir: config.runtimeDir,
       shmRoot: config.shmDir,

@@ -36,6 +36,7 @@ export interface TestTenant {
   /** Defaults to exampleTrust(). */
   trust?: Record<string, unknown>;
   callLimits?: Record<string, unknown>;
+  upstream?: Record<string, unknown>;
   quota?: Record<string, unknown>;
 }
 
