@@ -149,8 +149,20 @@ export const configSchema = z.strictObject({
       restartMaxMs: z.int().positive().default(30_000),
       crashLoopRestarts: z.int().positive().default(5),
       crashLoopWindowMs: z.int().positive().default(60_000),
+      /** Health ping of every running plugin; this many failures in a row count as a crash. */
+      healthIntervalMs: z.int().positive().default(10_000),
+      healthTimeoutMs: z.int().positive().default(2_000),
+      unhealthyAfter: z.int().positive().default(3),
     })
-    .default({ restartInitialMs: 500, restartMaxMs: 30_000, crashLoopRestarts: 5, crashLoopWindowMs: 60_000 }),
+    .default({
+      restartInitialMs: 500,
+      restartMaxMs: 30_000,
+      crashLoopRestarts: 5,
+      crashLoopWindowMs: 60_000,
+      healthIntervalMs: 10_000,
+      healthTimeoutMs: 2_000,
+      unhealthyAfter: 3,
+    }),
   /** SIGTERM: how long disabling every plugin may take before the process exits anyway. */
   shutdownTimeoutMs: z.int().positive().default(30_000),
   /** Audit records (every gateway decision) as JSON lines: a file, or `stdout`. */

@@ -5,7 +5,7 @@ import type { Logger } from '../logging/index.ts';
 import type { PluginManifest } from '../manifest/index.ts';
 import { TrustError, type TenantTrust } from '../trust/index.ts';
 import { CallGate } from './call-gate.ts';
-import { PluginInstance, type ExitInfo, type InstanceContext } from './plugin-instance.ts';
+import { PluginInstance, type InstanceContext } from './plugin-instance.ts';
 
 const DRAIN_TIMEOUT_MS = 10_000;
 
@@ -36,6 +36,16 @@ export interface SupervisionSettings {
   restartMaxMs: number;
   crashLoopRestarts: number;
   crashLoopWindowMs: number;
+  healthIntervalMs: number;
+  healthTimeoutMs: number;
+  unhealthyAfter: number;
+}
+
+/** Why a running instance is gone. */
+interface Failure {
+  what: string;
+  reason: 'CRASHED' | 'UNRESPONSIVE';
+  logTail: string[];
 }
 
 export type Progress = (step: string, percent: number) => Promise<void>;
@@ -72,6 +82,8 @@ export class ManagedPlugin {
   /** Between passing the quota check and running (or failing): counted by the quota. */
   private starting = false;
   private crashes: number[] = [];
+  private healthTimer: NodeJS.Timeout | undefined;
+  private missedPings = 0;
   private restarts = 0;
   private cached: {
     state: PluginState;
@@ -352,12 +364,42 @@ export class ManagedPlugin {
 
   private install(instance: PluginInstance, replaced?: PluginInstance): void {
     if (replaced) replaced.onUnexpectedExit = undefined;
-    instance.onUnexpectedExit = (exit) => void this.onCrash(instance, exit);
+    instance.onUnexpectedExit = (exit) =>
+      void this.onFailure(instance, {
+        what: `container exited with code ${exit.exitCode}${exit.oomKilled ? ' (killed: out of memory)' : ''}`,
+        reason: 'CRASHED',
+        logTail: exit.logTail,
+      });
     this.current = instance;
     this.serving = true;
+    this.missedPings = 0;
+    clearInterval(this.healthTimer);
+    this.healthTimer = setInterval(() => void this.checkHealth(), this.deps.supervision.healthIntervalMs);
+    this.healthTimer.unref();
+  }
+
+  /** A plugin that stops answering (a hung event loop, a container gone with its engine) is treated as crashed. */
+  private async checkHealth(): Promise<void> {
+    const instance = this.current;
+    const { healthTimeoutMs, unhealthyAfter } = this.deps.supervision;
+    if (!instance || !this.serving) return;
+    if (await instance.ping(healthTimeoutMs)) {
+      this.missedPings = 0;
+      return;
+    }
+    this.missedPings++;
+    this.log.warn({ missedPings: this.missedPings }, 'plugin did not answer its health ping');
+    if (this.missedPings >= unhealthyAfter && this.current === instance) {
+      await this.onFailure(instance, {
+        what: `stopped answering: ${this.missedPings} health pings in a row got no answer within ${healthTimeoutMs} ms`,
+        reason: 'UNRESPONSIVE',
+        logTail: instance.logTail(),
+      });
+    }
   }
 
   private async discardCurrent(): Promise<void> {
+    clearInterval(this.healthTimer);
     const instance = this.current;
     this.current = undefined;
     this.serving = false;
@@ -367,35 +409,35 @@ export class ManagedPlugin {
     }
   }
 
-  /** A container exited on its own: restart with backoff and jitter, or stop at a crash loop. */
-  private async onCrash(instance: PluginInstance, exit: ExitInfo): Promise<void> {
+  /** The instance died or hung: restart with backoff and jitter, or stop at a crash loop. */
+  private async onFailure(instance: PluginInstance, failure: Failure): Promise<void> {
     if (this.current !== instance) return;
     this.serving = false;
     const now = Date.now();
     const { supervision } = this.deps;
     this.crashes = [...this.crashes.filter((t) => now - t < supervision.crashLoopWindowMs), now];
-    const what = `container exited with code ${exit.exitCode}${exit.oomKilled ? ' (killed: out of memory)' : ''}`;
-    const tail = exit.logTail.length > 0 ? `; last output:\n${exit.logTail.slice(-5).join('\n')}` : '';
+    const tail = failure.logTail.length > 0 ? `; last output:\n${failure.logTail.slice(-5).join('\n')}` : '';
     try {
       await this.discardCurrent();
       if (this.crashes.length >= supervision.crashLoopRestarts) {
-        const message = `crash loop: ${this.crashes.length} crashes within ${supervision.crashLoopWindowMs} ms, not restarting; last: ${what}${tail}`;
-        this.log.error({ exitCode: exit.exitCode, oomKilled: exit.oomKilled }, 'crash loop; giving up');
+        const message = `crash loop: ${this.crashes.length} crashes within ${supervision.crashLoopWindowMs} ms, not restarting; last: ${failure.what}${tail}`;
+        this.log.error({ what: failure.what }, 'crash loop; giving up');
         await this.transition('ERROR', message, { error: { message, reason: 'CRASH_LOOP' } });
         return;
       }
       const attempt = this.crashes.length;
       const base = Math.min(supervision.restartMaxMs, supervision.restartInitialMs * 2 ** (attempt - 1));
       const delayMs = Math.round(base / 2 + Math.random() * (base / 2));
-      const message = `${what}; restarting in ${delayMs} ms (crash ${attempt} of at most ${supervision.crashLoopRestarts - 1} within the window)${tail}`;
-      this.log.warn(
-        { exitCode: exit.exitCode, oomKilled: exit.oomKilled, delayMs },
-        'plugin crashed; restart scheduled',
+      const message = `${failure.what}; restarting in ${delayMs} ms (crash ${attempt} of at most ${supervision.crashLoopRestarts - 1} within the window)${tail}`;
+      this.log.warn({ what: failure.what, delayMs }, 'plugin failed; restart scheduled');
+      await this.transition('ERROR', message, { error: { message, reason: failure.reason } });
+      await this.deps.scheduleRestart(
+        this,
+        delayMs,
+        `${failure.reason === 'CRASHED' ? 'crash' : 'unresponsive'} restart ${attempt}`,
       );
-      await this.transition('ERROR', message, { error: { message, reason: 'CRASHED' } });
-      await this.deps.scheduleRestart(this, delayMs, `crash restart ${attempt}`);
     } catch (err) {
-      this.log.error({ err }, 'crash handling failed');
+      this.log.error({ err }, 'failure handling failed');
     }
   }
 

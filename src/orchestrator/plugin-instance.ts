@@ -31,6 +31,8 @@ const SHUTDOWN_TIMEOUT_MS = 2_000;
 const RECENT_LOG_LINES = 20;
 const LOG_LINES_PER_SECOND = 200;
 const MIB = 1024 * 1024;
+/** The name of the health ping; no plugin exports it. */
+const HEALTH_FUNCTION = '__classtop_health__';
 
 /** What the orchestrator shares with every instance. */
 export interface InstanceContext {
@@ -175,6 +177,19 @@ export class PluginInstance {
       throw new SandboxError('NOT_FOUND', `no shared memory region '${name}' was announced by this plugin`);
     }
     return readSharedMemory(this.dirs.shmDir, name, size, this.manifestValue.sandbox.shmMb * MIB);
+  }
+
+  /**
+   * Whether the plugin answers: any reply to a call of a reserved name (normally "no such
+   * function") proves its process and event loop are alive; a timeout or a dead socket does not.
+   */
+  async ping(timeoutMs: number): Promise<boolean> {
+    try {
+      await this.requireClient().callFunction(HEALTH_FUNCTION, Buffer.from('null'), timeoutMs);
+      return true;
+    } catch (err) {
+      return err instanceof SandboxError && err.code === 'NOT_FOUND';
+    }
   }
 
   logTail(): string[] {

@@ -84,6 +84,12 @@ export class EmbeddedRedis {
     );
   }
 
+  /** Stops the server and starts it again on the same data directory and socket (data kept). */
+  async restart(): Promise<void> {
+    await this.killChild();
+    await this.spawn();
+  }
+
   /** Stops the server (idempotent) and removes a temporary data directory. */
   stop(): Promise<void> {
     this.stopping ??= this.terminate();
@@ -91,6 +97,11 @@ export class EmbeddedRedis {
   }
 
   private async terminate(): Promise<void> {
+    await this.killChild();
+    if (this.ownsDataDir) rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  private async killChild(): Promise<void> {
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -99,6 +110,5 @@ export class EmbeddedRedis {
       await exited;
       clearTimeout(timer);
     }
-    if (this.ownsDataDir) rmSync(this.dataDir, { recursive: true, force: true });
   }
 }

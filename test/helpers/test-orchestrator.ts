@@ -45,6 +45,8 @@ export interface TestOrchestrator {
   config: SandboxConfig;
   /** A client of the test's own Redis, to check host data directly. */
   redis: Redis;
+  /** The test's own redis-server. */
+  redisServer: EmbeddedRedis;
   runtime: DockerSandboxRuntime;
   adminUrl: string;
   /** Host path of an instance's gateway socket. */
@@ -120,6 +122,7 @@ export async function startTestOrchestrator(
       orchestrator,
       config,
       redis,
+      redisServer: embedded,
       runtime,
       adminUrl: `http://127.0.0.1:${port}`,
       status,

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { PluginStateStore } from '../../src/lifecycle/index.ts';
+import {
+  EXAMPLES,
+  exampleTrust,
+  FIXTURES,
+  startTestOrchestrator,
+  type TestOrchestrator,
+} from '../helpers/test-orchestrator.ts';
+
+const HANGER = 'com.test.hanger';
+const HELLO = 'com.example.hello-world';
+const POLL_MS = 100;
+const MAX_POLLS = 300;
+
+describe('supervision of a plugin that stops answering', () => {
+  let t: TestOrchestrator;
+
+  before(async () => {
+    t = await startTestOrchestrator(
+      [{ id: 'school-a', trust: exampleTrust({ allowUnsigned: true }), plugins: [path.join(FIXTURES, 'hanger')] }],
+      {
+        config: {
+          supervision: {
+            restartInitialMs: 100,
+            restartMaxMs: 400,
+            healthIntervalMs: 300,
+            healthTimeoutMs: 300,
+            unhealthyAfter: 3,
+          },
+        },
+      },
+    );
+  });
+
+  after(async () => {
+    await t?.stop();
+  });
+
+  it('is treated as crashed after its health pings fail, and restarted in a new container', async () => {
+    const before = t.status('school-a', HANGER);
+    assert.equal(before.state, 'ENABLED');
+    const plugin = t.orchestrator.find('school-a', HANGER);
+    void plugin.callFunction('hang', Buffer.from('{}'), Date.now() + 500).catch(() => undefined);
+
+    let status = t.status('school-a', HANGER);
+    for (let poll = 0; poll < MAX_POLLS && !(status.state === 'ENABLED' && status.restarts === 1); poll++) {
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      status = t.status('school-a', HANGER);
+    }
+    assert.equal(status.state, 'ENABLED');
+    assert.equal(status.restarts, 1);
+    assert.notEqual(status.containerId, before.containerId, 'a new container');
+    const history = await new PluginStateStore(t.redis).history('school-a', HANGER);
+    const failure = history.find((h) => h.to === 'ERROR');
+    assert.match(
+      failure?.reason ?? '',
+      /stopped answering: 3 health pings in a row got no answer within 300 ms; restarting in \d+ ms/,
+    );
+    const answered = await plugin
+      .callFunction('nothing', Buffer.from('{}'), Date.now() + 2_000)
+      .catch((err: Error) => err.message);
+    assert.match(String(answered), /exports no function 'nothing'/, 'the new instance answers');
+  });
+});
+
+describe('Redis restarted under a running orchestrator', () => {
+  it('reconnects and carries on: plugin calls and lifecycle jobs work, state kept', async () => {
+    const t = await startTestOrchestrator([{ id: 'school-a', plugins: [path.join(EXAMPLES, 'hello-world')] }]);
+    try {
+      const hello = t.orchestrator.find('school-a', HELLO);
+      await t.redisServer.restart();
+      const stored = await new PluginStateStore(t.redis).get('school-a', HELLO);
+      assert.equal(stored.state, 'ENABLED', 'state survived the restart');
+      const job = await t.orchestrator.submit({
+        action: 'restart',
+        tenant: 'school-a',
+        pluginId: HELLO,
+        cause: 'after redis restart',
+      });
+      const done = await t.orchestrator.waitForJob(job, 60_000);
+      assert.equal(done.state, 'completed', done.failedReason ?? '');
+      const result = await hello.callFunction('process_data', Buffer.from('{"name":"again"}'), Date.now() + 10_000);
+      assert.equal((JSON.parse(result.toString()) as { greeting: string }).greeting, 'hello, again');
+    } finally {
+      await t.stop();
+    }
+  });
+});
