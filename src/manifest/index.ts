@@ -2,6 +2,7 @@ export {
   loadManifest,
   ManifestError,
   MANIFEST_FILE,
+  NO_OPERATOR_LIMITS,
   type PluginManifest,
   type SandboxLimits,
   type WhitelistedPath,

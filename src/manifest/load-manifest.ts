@@ -19,6 +19,16 @@ export interface SandboxLimits {
   allowWritablePaths: boolean;
 }
 
+/** For reading a plugin outside any operator (signing, packing, offline checks): no maxima. */
+export const NO_OPERATOR_LIMITS: SandboxLimits = Object.freeze({
+  maxMemoryMb: Infinity,
+  maxCpus: Infinity,
+  maxPids: Infinity,
+  maxShmMb: Infinity,
+  maxTmpMb: Infinity,
+  allowWritablePaths: true,
+});
+
 export interface WhitelistedPath {
   /** As written in plugin.yaml, relative to the plugin directory. */
   relative: string;

@@ -2,25 +2,16 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { create, extract } from 'tar';
 import { SandboxError } from '../errors/index.ts';
-import { loadManifest, type SandboxLimits } from '../manifest/index.ts';
+import { loadManifest, NO_OPERATOR_LIMITS } from '../manifest/index.ts';
 import { listBundleFiles, SIGNED_MANIFEST_FILE } from './bundle-files.ts';
 import { readSignedManifest, verifySignedBundle } from './signed-manifest.ts';
 
 /** A packed plugin's file extension. */
 export const ARCHIVE_EXTENSION = '.ctp';
 
-const PERMISSIVE: SandboxLimits = {
-  maxMemoryMb: Infinity,
-  maxCpus: Infinity,
-  maxPids: Infinity,
-  maxShmMb: Infinity,
-  maxTmpMb: Infinity,
-  allowWritablePaths: true,
-};
-
 /** `pack DIR`: one gzipped tar of a signed plugin (its signed files and the signed manifest). */
 export async function packPlugin(dir: string, out: string): Promise<{ file: string; files: number }> {
-  const manifest = loadManifest(dir, PERMISSIVE);
+  const manifest = loadManifest(dir, NO_OPERATOR_LIMITS);
   const signed = readSignedManifest(manifest.directory);
   if (!signed)
     throw new SandboxError(

@@ -9,7 +9,7 @@ import {
   MANIFEST_FILE,
   PERMISSIONS,
   PRIVILEGED_PERMISSIONS,
-  type SandboxLimits,
+  NO_OPERATOR_LIMITS,
 } from '../manifest/index.ts';
 import { readPrivateKey } from './authority.ts';
 import { parseCertificates } from './certificate.ts';
@@ -17,16 +17,6 @@ import { CrlStore } from './crl-store.ts';
 import { readSignedManifest, verifySignedBundle, writeSignedManifest } from './signed-manifest.ts';
 import type { TenantTrust } from './tenant-trust.ts';
 import { verifyPlugin } from './verify-plugin.ts';
-
-/** Signing and offline checks read plugin.yaml without an operator's limits. */
-const NO_LIMITS: SandboxLimits = {
-  maxMemoryMb: Infinity,
-  maxCpus: Infinity,
-  maxPids: Infinity,
-  maxShmMb: Infinity,
-  maxTmpMb: Infinity,
-  allowWritablePaths: true,
-};
 
 /**
  * `sign DIR`: writes the developer certificate to plugin.crt, pins its fingerprint in plugin.yaml,
@@ -43,11 +33,11 @@ export function signPlugin(dir: string, keyFile: string, certFile: string) {
   }
   const intermediates = rest.filter((c) => c.subject !== c.issuer); // a root is the verifier's, not the bundle's
 
-  let manifest = loadManifest(dir, NO_LIMITS);
+  let manifest = loadManifest(dir, NO_OPERATOR_LIMITS);
   writeFileSync(path.join(manifest.directory, manifest.certificate.path), leaf.toPem());
   if (manifest.certificate.fingerprint !== leaf.fingerprint) {
     pinFingerprint(path.join(manifest.directory, MANIFEST_FILE), leaf.fingerprint);
-    manifest = loadManifest(dir, NO_LIMITS);
+    manifest = loadManifest(dir, NO_OPERATOR_LIMITS);
   }
   const excluded = manifest.sandbox.paths.map((p) => p.relative).sort();
   const payload = writeSignedManifest(
@@ -79,7 +69,7 @@ function pinFingerprint(file: string, fingerprint: string): void {
  * verification the orchestrator does, as a tenant that allows every permission. Offline.
  */
 export async function verifySignatureOffline(dir: string, roots: string[], crls: string[]): Promise<string[]> {
-  const manifest = loadManifest(dir, NO_LIMITS);
+  const manifest = loadManifest(dir, NO_OPERATOR_LIMITS);
   const signed = readSignedManifest(manifest.directory);
   if (!signed)
     throw new SandboxError(

@@ -98,10 +98,7 @@ function checkGrants(manifest: PluginManifest, leaf: Certificate): void {
       `developer certificate ${leaf.label} may sign ${grants.pluginIds.join(', ') || 'no plugin id'}, not ${manifest.id}`,
     );
   }
-  const missing = [
-    ...manifest.permissions.filter((p) => !grants.permissions.includes(p)),
-    ...manifest.privilegedPermissions.filter((p) => !grants.privilegedPermissions.includes(p)),
-  ];
+  const missing = notAllowed(manifest, grants.permissions, grants.privilegedPermissions);
   if (missing.length > 0) {
     throw new TrustError(
       'PERMISSION_NOT_GRANTED',
@@ -111,14 +108,19 @@ function checkGrants(manifest: PluginManifest, leaf: Certificate): void {
 }
 
 function checkTenantAllows(manifest: PluginManifest, trust: TenantTrust): void {
-  const missing = [
-    ...manifest.permissions.filter((p) => !trust.permissions.includes(p)),
-    ...manifest.privilegedPermissions.filter((p) => !trust.privilegedPermissions.includes(p)),
-  ];
+  const missing = notAllowed(manifest, trust.permissions, trust.privilegedPermissions);
   if (missing.length > 0) {
     throw new TrustError(
       'PERMISSION_NOT_ALLOWED',
       `tenant '${trust.tenant}' does not allow ${missing.join(', ')} for ${manifest.id}; remove them from plugin.yaml or have the operator allow them`,
     );
   }
+}
+
+/** What the manifest asks for beyond `permissions` and `privileged`. */
+function notAllowed(manifest: PluginManifest, permissions: readonly string[], privileged: readonly string[]): string[] {
+  return [
+    ...manifest.permissions.filter((p) => !permissions.includes(p)),
+    ...manifest.privilegedPermissions.filter((p) => !privileged.includes(p)),
+  ];
 }
