@@ -44,6 +44,8 @@ export abstract class Plugin {
 
   /** Lets the host call `fn` by `name` (CallApi on the plugin's socket). */
   protected exportFunction(name: string, fn: ExportedFunction): void {
+    // The host's health ping calls a name no plugin exports; answering it is not the plugin's job.
+    if (name.startsWith('__classtop')) throw new Error(`'${name}' is reserved for the host`);
     this.exported.set(name, fn.bind(this));
   }
 
