@@ -33,6 +33,11 @@ import type { UpstreamHost } from './upstream-host.ts';
 const SHUTDOWN_GRACE_MS = 2_000;
 /** Room for the envelope around a payload of the maximum size. */
 const MESSAGE_HEADROOM_BYTES = 64 * 1024;
+/** The gateway pings each plugin connection this often, and drops one that does not answer in time. */
+const KEEPALIVE_MS = 30_000;
+const KEEPALIVE_TIMEOUT_MS = 10_000;
+/** HTTP/2 streams per connection beyond the call and stream limits: Register, and some slack. */
+const TRANSPORT_STREAM_HEADROOM = 4;
 const EVENT_WINDOW = 64;
 const EVENT_BUFFER = 256;
 const TOKEN_METADATA_KEY = 'session_token';
@@ -92,6 +97,11 @@ export class PolicyGateway {
       'grpc.max_receive_message_length': limits.maxMessageBytes + MESSAGE_HEADROOM_BYTES,
       'grpc.max_send_message_length': limits.maxMessageBytes + MESSAGE_HEADROOM_BYTES,
       'grpc.max_metadata_size': limits.maxMetadataBytes,
+      // Backstops under the per-call checks: the transport itself refuses more streams than the
+      // limits allow, and finds dead connections. (grpc-js does not police client pings.)
+      'grpc.max_concurrent_streams': limits.maxConcurrentCalls + limits.maxStreams + TRANSPORT_STREAM_HEADROOM,
+      'grpc.keepalive_time_ms': KEEPALIVE_MS,
+      'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
     });
     this.server.addService(loadProtocol().PluginService.service, {
       Register: this.register.bind(this),
