@@ -60,6 +60,14 @@ describe('the classtop-sandbox command line', () => {
     assert.match(table.stdout, /^TENANT\s+PLUGIN\s+VERSION\s+STATE\s+CONTAINER/);
     assert.match(table.stdout, /school-a\s+com\.example\.hello-world\s+1\.0\.0\s+ENABLED\s+[0-9a-f]{12}/);
 
+    const reload = await cli(['reload', 'school-a/com.example.hello-world', '--admin', `127.0.0.1:${port}`]);
+    assert.equal(reload.code, 0, reload.stderr);
+    assert.match(reload.stderr, /\[#{30}\] 100% reloaded/);
+    assert.match(reload.stdout, /reload school-a\/com\.example\.hello-world: done/);
+    const wrong = await cli(['disable', 'school-a/com.example.nope', '--admin', `127.0.0.1:${port}`]);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /no plugin 'com\.example\.nope' in tenant 'school-a'/);
+
     child.kill('SIGTERM');
     assert.equal(await exited, 0, stderr);
     const config = loadConfig(file, {});
