@@ -5,6 +5,7 @@ import type { Logger } from '../logging/index.ts';
 import type { PluginManifest } from '../manifest/index.ts';
 import { TrustError, type TenantTrust } from '../trust/index.ts';
 import { CallGate } from './call-gate.ts';
+import { CrashPolicy } from './crash-policy.ts';
 import { PluginInstance, type InstanceContext } from './plugin-instance.ts';
 
 const DRAIN_TIMEOUT_MS = 10_000;
@@ -81,7 +82,7 @@ export class ManagedPlugin {
   private serving = false;
   /** Between passing the quota check and running (or failing): counted by the quota. */
   private starting = false;
-  private crashes: number[] = [];
+  private readonly crashPolicy: CrashPolicy;
   private healthTimer: NodeJS.Timeout | undefined;
   private missedPings = 0;
   private restarts = 0;
@@ -108,6 +109,7 @@ export class ManagedPlugin {
     this.manifest = manifest;
     this.pluginId = manifest.id;
     this.log = deps.ctx.log.child({ tenant: tenant.id, pluginId: manifest.id });
+    this.crashPolicy = new CrashPolicy(deps.supervision);
     this.cached = {
       state: 'DISCOVERED',
       lastTransition: null,
@@ -413,29 +415,23 @@ export class ManagedPlugin {
   private async onFailure(instance: PluginInstance, failure: Failure): Promise<void> {
     if (this.current !== instance) return;
     this.serving = false;
-    const now = Date.now();
-    const { supervision } = this.deps;
-    this.crashes = [...this.crashes.filter((t) => now - t < supervision.crashLoopWindowMs), now];
+    const { crashLoopWindowMs } = this.deps.supervision;
+    const decision = this.crashPolicy.onFailure(Date.now());
     const tail = failure.logTail.length > 0 ? `; last output:\n${failure.logTail.slice(-5).join('\n')}` : '';
     try {
       await this.discardCurrent();
-      if (this.crashes.length >= supervision.crashLoopRestarts) {
-        const message = `crash loop: ${this.crashes.length} crashes within ${supervision.crashLoopWindowMs} ms, not restarting; last: ${failure.what}${tail}`;
+      if (!decision.restart) {
+        const message = `crash loop: ${decision.crashes} crashes within ${crashLoopWindowMs} ms, not restarting; last: ${failure.what}${tail}`;
         this.log.error({ what: failure.what }, 'crash loop; giving up');
         await this.transition('ERROR', message, { error: { message, reason: 'CRASH_LOOP' } });
         return;
       }
-      const attempt = this.crashes.length;
-      const base = Math.min(supervision.restartMaxMs, supervision.restartInitialMs * 2 ** (attempt - 1));
-      const delayMs = Math.round(base / 2 + Math.random() * (base / 2));
-      const message = `${failure.what}; restarting in ${delayMs} ms (crash ${attempt} of at most ${supervision.crashLoopRestarts - 1} within the window)${tail}`;
+      const { crashes, delayMs } = decision;
+      const message = `${failure.what}; restarting in ${delayMs} ms (crash ${crashes} of at most ${this.deps.supervision.crashLoopRestarts - 1} within the window)${tail}`;
       this.log.warn({ what: failure.what, delayMs }, 'plugin failed; restart scheduled');
       await this.transition('ERROR', message, { error: { message, reason: failure.reason } });
-      await this.deps.scheduleRestart(
-        this,
-        delayMs,
-        `${failure.reason === 'CRASHED' ? 'crash' : 'unresponsive'} restart ${attempt}`,
-      );
+      const kind = failure.reason === 'CRASHED' ? 'crash' : 'unresponsive';
+      await this.deps.scheduleRestart(this, delayMs, `${kind} restart ${crashes}`);
     } catch (err) {
       this.log.error({ err }, 'failure handling failed');
     }

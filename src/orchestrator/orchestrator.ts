@@ -19,6 +19,7 @@ import { connectRedis, redisKeys } from '../redis/index.ts';
 import { DockerSandboxRuntime, LABELS, reapPluginDirectories } from '../sandbox/index.ts';
 import { loadTenantTrust, type TenantTrust } from '../trust/index.ts';
 import { ManagedPlugin, type PluginStatus } from './managed-plugin.ts';
+import { checkTenantQuota } from './tenant-quota.ts';
 import { discoverPlugin, PluginStartFailure, type InstanceContext } from './plugin-instance.ts';
 
 const HOST_SOCKET = 'host.sock';
@@ -301,24 +302,10 @@ export class Orchestrator {
 
   /** Refuses to start `plugin` when its tenant's quota would be exceeded, naming quota and use. */
   private checkQuota(plugin: ManagedPlugin): void {
-    const { quota } = plugin.tenant;
-    const running = [...this.plugins.values()].filter(
-      (p) => p !== plugin && p.tenant.id === plugin.tenant.id && p.holdsQuota,
-    );
-    const use = {
-      plugins: running.length,
-      memoryMb: running.reduce((sum, p) => sum + p.sandbox.memoryMb, 0),
-      cpus: running.reduce((sum, p) => sum + p.sandbox.cpus, 0),
-    };
-    const wanted = { plugins: 1, memoryMb: plugin.sandbox.memoryMb, cpus: plugin.sandbox.cpus };
-    for (const key of ['plugins', 'memoryMb', 'cpus'] as const) {
-      if (use[key] + wanted[key] > quota[key]) {
-        throw new SandboxError(
-          'RATE_LIMIT_EXCEEDED',
-          `QUOTA_EXCEEDED: tenant '${plugin.tenant.id}' quota ${key} is ${quota[key]}; in use ${use[key]}, ${plugin.pluginId} needs ${wanted[key]} more`,
-        );
-      }
-    }
+    const holding = [...this.plugins.values()]
+      .filter((p) => p !== plugin && p.tenant.id === plugin.tenant.id && p.holdsQuota)
+      .map((p) => p.sandbox);
+    checkTenantQuota(plugin.tenant.id, plugin.pluginId, plugin.tenant.quota, holding, plugin.sandbox);
   }
 
   private async beat(): Promise<void> {

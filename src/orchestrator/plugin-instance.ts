@@ -10,7 +10,6 @@ import { loadManifest, type PluginManifest } from '../manifest/index.ts';
 import {
   buildSandboxSpec,
   createPluginDirectories,
-  LogForwarder,
   pinPluginSocket,
   readSharedMemory,
   removePluginDirectories,
@@ -25,11 +24,10 @@ import {
   type VerifiedPlugin,
 } from '../trust/index.ts';
 import { PluginClient } from './plugin-client.ts';
+import { PluginOutput } from './plugin-output.ts';
 
 const LIFECYCLE_TIMEOUT_MS = 10_000;
 const SHUTDOWN_TIMEOUT_MS = 2_000;
-const RECENT_LOG_LINES = 20;
-const LOG_LINES_PER_SECOND = 200;
 const MIB = 1024 * 1024;
 /** The name of the health ping; no plugin exports it. */
 const HEALTH_FUNCTION = '__classtop_health__';
@@ -82,7 +80,7 @@ export class PluginInstance {
   private removing: Promise<void> | undefined;
   private inFlight = 0;
   private drainWaiters: Array<() => void> = [];
-  private readonly recentLines: string[] = [];
+  private output: PluginOutput | undefined;
   /** Regions the plugin announced with notify_shared_memory_ready: name → size. */
   private readonly regions = new Map<string, number>();
   /** Called when the container exits while nobody asked it to. */
@@ -193,7 +191,7 @@ export class PluginInstance {
   }
 
   logTail(): string[] {
-    return [...this.recentLines];
+    return this.output?.lines() ?? [];
   }
 
   /** Asks the plugin to exit (SHUTDOWN), then removes container, gateway, sockets, shm, snapshot. Idempotent. */
@@ -260,7 +258,12 @@ export class PluginInstance {
     });
     const sandbox = await runtime.start(spec);
     this.containerIdValue = sandbox.id;
-    this.stopLogs = await this.forwardLogs(sandbox.id, manifest.id);
+    const output = new PluginOutput(
+      this.log.child({ pluginId: manifest.id, source: 'plugin' }),
+      config.limits.logLineMaxBytes,
+    );
+    this.output = output;
+    this.stopLogs = await runtime.followLogs(sandbox.id, (stream, chunk) => output.push(stream, chunk));
     const exited = runtime.waitForExit(sandbox.id);
     void exited.then(
       (exit) => {
@@ -282,14 +285,19 @@ export class PluginInstance {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () =>
-          reject(new PluginStartFailure('TIMEOUT', `did not register within ${timeoutMs} ms${this.describeTail()}`)),
+          reject(
+            new PluginStartFailure(
+              'TIMEOUT',
+              `did not register within ${timeoutMs} ms${this.output?.describeTail() ?? ''}`,
+            ),
+          ),
         timeoutMs,
       );
     });
     const died = exited.then((exit) => {
       throw new PluginStartFailure(
         'INTERNAL_ERROR',
-        `container exited with code ${exit.exitCode} before registering${this.describeTail()}`,
+        `container exited with code ${exit.exitCode} before registering${this.output?.describeTail() ?? ''}`,
       );
     });
     try {
@@ -298,29 +306,6 @@ export class PluginInstance {
       clearTimeout(timer);
       died.catch(() => undefined);
     }
-  }
-
-  private async forwardLogs(containerId: string, pluginId: string): Promise<() => void> {
-    const pluginLog = this.log.child({ pluginId, source: 'plugin' });
-    const forwarders = { stdout: this.forwarder(pluginLog, 'stdout'), stderr: this.forwarder(pluginLog, 'stderr') };
-    return this.ctx.runtime.followLogs(containerId, (stream, chunk) => forwarders[stream].push(chunk));
-  }
-
-  private forwarder(log: Logger, stream: 'stdout' | 'stderr'): LogForwarder {
-    return new LogForwarder({
-      maxLineBytes: this.ctx.config.limits.logLineMaxBytes,
-      maxLinesPerSecond: LOG_LINES_PER_SECOND,
-      emit: (line, truncated) => {
-        this.recentLines.push(line);
-        if (this.recentLines.length > RECENT_LOG_LINES) this.recentLines.shift();
-        log[stream === 'stderr' ? 'warn' : 'info']({ stream, plugin: { line }, truncated }, 'plugin output');
-      },
-      onDropped: (count) => log.warn({ stream, dropped: count }, 'plugin output over the rate limit was dropped'),
-    });
-  }
-
-  private describeTail(): string {
-    return this.recentLines.length > 0 ? `; last output:\n${this.recentLines.slice(-5).join('\n')}` : '';
   }
 
   private async teardown(): Promise<void> {
