@@ -12,6 +12,9 @@ import { EXAMPLES, REPO_ROOT, startTestOrchestrator, type TestOrchestrator } fro
 const run = promisify(execFile);
 const CLI = path.join(REPO_ROOT, 'dist/src/cli/main.js');
 const HELLO = 'com.example.hello-world';
+const PEEK = 'com.example.course-peek';
+/** Past a 2 s token lifetime (not an assertion on timing: the test waits, then checks). */
+const TOKEN_LIFETIME_PASSED_MS = 3_000;
 const POLL_MS = 100;
 const MAX_POLLS = 200;
 
@@ -172,6 +175,30 @@ describe('session tokens do not outlive their instance', () => {
       client.close();
     } finally {
       await second.stop();
+    }
+  });
+});
+
+describe('session tokens expire, and the SDK refreshes its own', () => {
+  it('an expired token is refused, while the plugin, which re-registers in time, keeps working', async () => {
+    const t = await startTestOrchestrator([{ id: 'school-a', plugins: [path.join(EXAMPLES, 'course-peek')] }], {
+      config: { sessionTokenTtlS: 2 },
+    });
+    const client = new TestGatewayClient(t.gatewaySocket('school-a', PEEK));
+    try {
+      const token = (await client.register(PEEK, '1.0.0')).token;
+      assert.equal((await client.callApi('get_courses', {}, token)).code, 'OK');
+      await new Promise((resolve) => setTimeout(resolve, TOKEN_LIFETIME_PASSED_MS));
+      const expired = await client.callApi('get_courses', {}, token);
+      assert.equal(expired.code, 'AUTHENTICATION_FAILED');
+      assert.match(expired.message, /session token expired; call Register again/);
+      const fromPlugin = await t.orchestrator
+        .find('school-a', PEEK)
+        .callFunction('count_courses', Buffer.from('{}'), Date.now() + 10_000);
+      assert.deepEqual(JSON.parse(fromPlugin.toString()), { count: 0 }, 'the plugin’s own calls still succeed');
+    } finally {
+      client.close();
+      await t.stop();
     }
   });
 });
