@@ -52,15 +52,7 @@ const tenantSchema = z.strictObject({
       /** Longest deadline forwarded upstream; a call without one gets this. */
       maxDeadlineMs: z.int().positive().default(5_000),
     })
-    .default({
-      callsPerSecond: 200,
-      burst: 400,
-      maxConcurrentCalls: 32,
-      maxStreams: 4,
-      maxMessageBytes: 4 * 1024 * 1024,
-      maxMetadataBytes: 8 * 1024,
-      maxDeadlineMs: 5_000,
-    }),
+    .prefault({}),
   /** What the tenant may run at once; an enable beyond it is refused. */
   quota: z
     .strictObject({
@@ -68,7 +60,7 @@ const tenantSchema = z.strictObject({
       memoryMb: z.int().positive().default(8_192),
       cpus: z.number().positive().default(8),
     })
-    .default({ plugins: 50, memoryMb: 8_192, cpus: 8 }),
+    .prefault({}),
   /** Whose signatures this tenant's plugins must carry. */
   trust: z
     .strictObject({
@@ -80,19 +72,19 @@ const tenantSchema = z.strictObject({
       allowUnsigned: z.boolean().default(false),
       clockSkewS: z.int().min(0).max(3_600).default(300),
     })
-    .default({ roots: [], crls: [], allowUnsigned: false, clockSkewS: 300 }),
+    .prefault({}),
 });
 
 export const configSchema = z.strictObject({
   /** Names this orchestrator's containers, sockets and shm directories; two on one host differ. */
   orchestratorId: z.string().regex(ORCHESTRATOR_ID, 'must be 1-24 lowercase letters, digits or "-"').default('default'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  redis: z.strictObject({ url: z.string().optional() }).default({}),
+  redis: z.strictObject({ url: z.string().optional() }).prefault({}),
   admin: z
     .strictObject({
       listen: z.string().regex(LISTEN, 'must be HOST:PORT, e.g. 127.0.0.1:7070').default('127.0.0.1:7070'),
     })
-    .default({ listen: '127.0.0.1:7070' }),
+    .prefault({}),
   /** The Docker engine's API socket. */
   dockerSocket: z.string().default('/var/run/docker.sock'),
   /** Where the embedded Redis keeps its data, so host data survives a restart. */
@@ -107,16 +99,14 @@ export const configSchema = z.strictObject({
       address: z.string().default('builtin'),
       timeoutMs: z.int().positive().max(60_000).default(5_000),
     })
-    .default({ address: 'builtin', timeoutMs: 5_000 }),
+    .prefault({}),
   sessionTokenTtlS: z.int().positive().max(86_400).default(3_600),
   /** uid:gid every plugin process runs as; never 0. */
   sandboxUser: z
     .string()
     .regex(/^[1-9]\d*:[1-9]\d*$/, 'must be UID:GID, both non-zero, e.g. 10001:10001')
     .default('10001:10001'),
-  images: z.strictObject({ node: z.string().default('classtop/sandbox-node:latest') }).default({
-    node: 'classtop/sandbox-node:latest',
-  }),
+  images: z.strictObject({ node: z.string().default('classtop/sandbox-node:latest') }).prefault({}),
   /** Lifecycle jobs on BullMQ. */
   lifecycle: z
     .strictObject({
@@ -133,15 +123,7 @@ export const configSchema = z.strictObject({
       /** The per-plugin lock of a killed process frees itself after this long. */
       pluginLockMs: z.int().positive().default(30_000),
     })
-    .default({
-      queueName: 'lifecycle',
-      concurrency: 8,
-      attempts: 5,
-      backoffMs: 500,
-      busyRetryMs: 200,
-      jobLockMs: 30_000,
-      pluginLockMs: 30_000,
-    }),
+    .prefault({}),
   /** Crash restarts: exponential backoff with jitter; a crash loop stops them. */
   supervision: z
     .strictObject({
@@ -154,15 +136,7 @@ export const configSchema = z.strictObject({
       healthTimeoutMs: z.int().positive().default(2_000),
       unhealthyAfter: z.int().positive().default(3),
     })
-    .default({
-      restartInitialMs: 500,
-      restartMaxMs: 30_000,
-      crashLoopRestarts: 5,
-      crashLoopWindowMs: 60_000,
-      healthIntervalMs: 10_000,
-      healthTimeoutMs: 2_000,
-      unhealthyAfter: 3,
-    }),
+    .prefault({}),
   /** SIGTERM: how long disabling every plugin may take before the process exits anyway. */
   shutdownTimeoutMs: z.int().positive().default(30_000),
   /** Audit records (every gateway decision) as JSON lines: a file, or `stdout`. */
@@ -187,18 +161,7 @@ export const configSchema = z.strictObject({
       logMaxBytes: z.int().positive().default(1_048_576),
       logLineMaxBytes: z.int().positive().default(4_096),
     })
-    .default({
-      maxMemoryMb: 512,
-      maxCpus: 1,
-      maxPids: 128,
-      maxShmMb: 64,
-      maxTmpMb: 64,
-      allowWritablePaths: false,
-      nofile: 1024,
-      nproc: 4096,
-      logMaxBytes: 1_048_576,
-      logLineMaxBytes: 4_096,
-    }),
+    .prefault({}),
   tenants: z.array(tenantSchema).default([]),
 });
 

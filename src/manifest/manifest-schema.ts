@@ -68,7 +68,7 @@ export const manifestSchema = z.strictObject({
       timeout: z.number().positive().max(MAX_IPC_TIMEOUT_S).default(DEFAULT_IPC_TIMEOUT_S),
       tls: z.unknown().optional(),
     })
-    .default({ protocol: 'grpc', timeout: DEFAULT_IPC_TIMEOUT_S }),
+    .prefault({}),
   runtime: z.strictObject({
     type: z.enum(RUNTIMES).optional(),
     entry: z.string().min(1),
@@ -82,7 +82,7 @@ export const manifestSchema = z.strictObject({
       tmp_mb: z.int().positive().default(SANDBOX_DEFAULTS.tmp_mb),
       paths: z.array(whitelistedPath).default([]),
     })
-    .default({ ...SANDBOX_DEFAULTS, paths: [] }),
+    .prefault({}),
 });
 
 export type RawManifest = z.infer<typeof manifestSchema>;
