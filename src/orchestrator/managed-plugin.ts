@@ -191,7 +191,7 @@ export class ManagedPlugin {
       this.starting = true; // same tick as the check: parallel enables cannot both pass it
     } catch (err) {
       await this.transition('ERROR', (err as Error).message, {
-        error: { message: (err as Error).message, reason: 'QUOTA_EXCEEDED' },
+        error: recordedError(err, 'QUOTA_EXCEEDED'),
       });
       throw err;
     }
@@ -274,7 +274,9 @@ export class ManagedPlugin {
       }
     } catch (err) {
       await next.remove();
-      await this.transition('ENABLED', 'reload failed; the old version keeps serving', { error: err });
+      await this.transition('ENABLED', 'reload failed; the old version keeps serving', {
+        error: recordedError(err, null),
+      });
       throw err;
     }
 
@@ -293,7 +295,9 @@ export class ManagedPlugin {
         await next.remove();
         await old.enable(); // the old instance still holds its state in memory
         this.serving = true;
-        await this.transition('ENABLED', 'reload failed; the old version was enabled again', { error: err });
+        await this.transition('ENABLED', 'reload failed; the old version was enabled again', {
+          error: recordedError(err, null),
+        });
         throw err;
       }
       this.install(next, old);
@@ -438,17 +442,16 @@ export class ManagedPlugin {
   }
 
   private async fail(err: unknown): Promise<void> {
-    const message = err instanceof Error ? err.message : String(err);
-    const reason = err instanceof TrustError ? err.reason : 'START_FAILED';
-    await this.transition('ERROR', message, { error: { message, reason } });
+    const error = recordedError(err, 'START_FAILED');
+    await this.transition('ERROR', error.message, { error });
   }
 
   private async transition(
     to: PluginState,
     reason: string,
-    extra: { version?: string | undefined; error?: unknown } = {},
+    extra: { version?: string | undefined; error?: RecordedError } = {},
   ): Promise<void> {
-    const error = extra.error === undefined ? undefined : describeError(extra.error);
+    const { error } = extra;
     const transition = await this.deps.store.transition(this.tenant.id, this.pluginId, to, reason, {
       ...(extra.version ? { version: extra.version } : {}),
       ...(error ? { error } : {}),
@@ -466,12 +469,16 @@ export class ManagedPlugin {
   }
 }
 
-function describeError(err: unknown): { message: string; reason: string | null } {
-  if (typeof err === 'object' && err !== null && 'message' in err && 'reason' in err && !(err instanceof Error)) {
-    return err as { message: string; reason: string | null };
-  }
+/** An error as the state store keeps it: its message, and a reason a machine can branch on. */
+interface RecordedError {
+  message: string;
+  reason: string | null;
+}
+
+/** A trust refusal keeps its own reason (CERT_REVOKED, …); anything else gets `fallback`. */
+function recordedError(err: unknown, fallback: string | null): RecordedError {
   const message = err instanceof Error ? err.message : String(err);
-  return { message, reason: err instanceof TrustError ? err.reason : null };
+  return { message, reason: err instanceof TrustError ? err.reason : fallback };
 }
 
 function describeSigner(instance: PluginInstance): string {
