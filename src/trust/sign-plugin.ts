@@ -1,4 +1,4 @@
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -27,8 +27,8 @@ export function signPlugin(dir: string, keyFile: string, certFile: string) {
   const certificates = parseCertificates(readFileSync(certFile));
   const [leaf, ...rest] = certificates;
   if (!leaf) throw new SandboxError('INVALID_REQUEST', `${certFile} holds no certificate`);
-  const spki = (k: Parameters<typeof createPublicKey>[0]) => createPublicKey(k).export({ type: 'spki', format: 'der' });
-  if (!spki(key).equals(spki(leaf.native.publicKey.export({ type: 'spki', format: 'pem' })))) {
+  const spki = (k: KeyObject) => k.export({ type: 'spki', format: 'der' });
+  if (!spki(createPublicKey(key)).equals(spki(leaf.native.publicKey))) {
     throw new SandboxError('INVALID_REQUEST', `${keyFile} is not the private key of ${leaf.label} in ${certFile}`);
   }
   const intermediates = rest.filter((c) => c.subject !== c.issuer); // a root is the verifier's, not the bundle's
