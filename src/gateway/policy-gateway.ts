@@ -57,6 +57,12 @@ export interface GatewayOptions {
   log: Logger;
 }
 
+interface DecisionSeries {
+  calls: ReturnType<SandboxMetrics['calls']['labels']>;
+  latency: ReturnType<SandboxMetrics['latency']['labels']>;
+  denials: ReturnType<SandboxMetrics['denials']['labels']> | undefined;
+}
+
 export interface CallLimits {
   callsPerSecond: number;
   burst: number;
@@ -85,6 +91,7 @@ export class PolicyGateway {
   private inFlight = 0;
   private streams = 0;
   private readonly labels: { tenant: string; plugin: string };
+  private readonly seriesCache = new Map<string, DecisionSeries>();
 
   constructor(options: GatewayOptions) {
     this.options = options;
@@ -334,14 +341,32 @@ export class PolicyGateway {
     callback(toGrpcStatus(failure));
   }
 
+  /** The labelled metric series of (api, code), looked up once rather than on every call. */
+  private series(api: string, code: string): DecisionSeries {
+    const key = `${api}\u0000${code}`;
+    let found = this.seriesCache.get(key);
+    if (!found) {
+      const { metrics } = this.options;
+      const { tenant, plugin } = this.labels;
+      found = {
+        calls: metrics.calls.labels(tenant, plugin, api, code),
+        latency: metrics.latency.labels(tenant, plugin, api),
+        denials: code === 'OK' ? undefined : metrics.denials.labels(tenant, plugin, code),
+      };
+      this.seriesCache.set(key, found);
+    }
+    return found;
+  }
+
   /** Audit record and metrics of one decision. */
   private decided(api: string, code: string, started: number, reason?: string): void {
     const latencyMs = performance.now() - started;
-    const { metrics, identity } = this.options;
-    metrics.calls.inc({ ...this.labels, api, code });
-    metrics.latency.observe({ ...this.labels, api }, latencyMs / 1_000);
-    if (code !== 'OK') metrics.denials.inc({ ...this.labels, code });
-    if (code === 'RATE_LIMIT_EXCEEDED') metrics.rateLimited.inc(this.labels);
+    const { identity } = this.options;
+    const series = this.series(api, code);
+    series.calls.inc();
+    series.latency.observe(latencyMs / 1_000);
+    series.denials?.inc();
+    if (code === 'RATE_LIMIT_EXCEEDED') this.options.metrics.rateLimited.inc(this.labels);
     this.options.audit({
       tenant: identity.tenant,
       pluginId: identity.pluginId,
