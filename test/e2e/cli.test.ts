@@ -10,6 +10,7 @@ import { DockerSandboxRuntime } from '../../src/sandbox/index.ts';
 import { leftovers } from '../helpers/leftovers.ts';
 import { testPort } from '../helpers/orchestrator-process.ts';
 import { EXAMPLES, REPO_ROOT, testLogger, writeTestConfig } from '../helpers/test-orchestrator.ts';
+import { pollUntil } from '../helpers/poll.ts';
 
 const run = promisify(execFile);
 const CLI = path.join(REPO_ROOT, 'dist/src/cli/main.js');
@@ -47,12 +48,14 @@ describe('the classtop-sandbox command line', () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     cleanups.push(() => child.kill('SIGKILL'));
 
-    let plugins: PluginStatus[] = [];
-    for (let poll = 0; poll < MAX_POLLS && plugins[0]?.state !== 'ENABLED'; poll++) {
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-      const status = await cli(['status', '--json', '--admin', `127.0.0.1:${port}`]);
-      if (status.code === 0) plugins = JSON.parse(status.stdout) as PluginStatus[];
-    }
+    const plugins = await pollUntil(
+      async () => {
+        const status = await cli(['status', '--json', '--admin', `127.0.0.1:${port}`]);
+        return status.code === 0 ? (JSON.parse(status.stdout) as PluginStatus[]) : [];
+      },
+      (listed) => listed[0]?.state === 'ENABLED',
+      { intervalMs: POLL_MS, maxPolls: MAX_POLLS },
+    );
     assert.equal(plugins[0]?.state, 'ENABLED', stderr);
     assert.equal(plugins[0]?.id, 'com.example.hello-world');
 

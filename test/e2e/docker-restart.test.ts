@@ -4,6 +4,7 @@ import { openSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { EXAMPLES, startTestOrchestrator } from '../helpers/test-orchestrator.ts';
+import { pollUntil } from '../helpers/poll.ts';
 
 const HELLO = 'com.example.hello-world';
 const POLL_MS = 200;
@@ -20,11 +21,8 @@ function engineAnswers(): boolean {
 }
 
 async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let poll = 0; poll < MAX_POLLS; poll++) {
-    if (condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+  if (!(await pollUntil(condition, Boolean, { intervalMs: POLL_MS, maxPolls: MAX_POLLS })))
+    throw new Error(`timed out waiting for ${what}`);
 }
 
 function engineProcessGone(): boolean {
@@ -75,11 +73,11 @@ describe('the Docker engine restarted under a running orchestrator', () => {
           startEngine();
           await until(engineAnswers, 'the engine to answer again');
         }
-        let status = t.status('school-a', HELLO);
-        for (let poll = 0; poll < MAX_POLLS && !(status.state === 'ENABLED' && status.restarts >= 1); poll++) {
-          await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-          status = t.status('school-a', HELLO);
-        }
+        const status = await pollUntil(
+          () => t.status('school-a', HELLO),
+          (s) => s.state === 'ENABLED' && s.restarts >= 1,
+          { intervalMs: POLL_MS, maxPolls: MAX_POLLS },
+        );
         assert.equal(status.state, 'ENABLED', status.lastError ?? '');
         assert.ok(status.restarts >= 1);
         assert.notEqual(status.containerId, before.containerId);

@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { redisKeys } from '../../src/redis/index.ts';
 import { TestGatewayClient } from '../helpers/gateway-client.ts';
 import { EXAMPLES, startTestOrchestrator, type TestOrchestrator } from '../helpers/test-orchestrator.ts';
+import { pollUntil } from '../helpers/poll.ts';
 
 const HELLO = 'com.example.hello-world';
 const PEEK = 'com.example.course-peek';
@@ -99,8 +100,11 @@ describe('gateway limits: every call has a limit, and a neighbour keeps being se
           source_plugin_id: 'com.example.other',
         }),
       );
-    for (let i = 0; i < MAX_POLLS && fast.names.length < before + EVENTS; i++)
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    await pollUntil(
+      () => fast.names.length,
+      (n) => n >= before + EVENTS,
+      { intervalMs: POLL_MS, maxPolls: MAX_POLLS },
+    );
     assert.equal(fast.names.length - before, EVENTS, 'the acknowledging subscriber got every event');
     assert.ok(slow.names.length <= 64, `the slow one got at most its window (${slow.names.length})`);
     const metrics = await (await fetch(`${t.adminUrl}/metrics`)).text();
@@ -128,14 +132,15 @@ describe('gateway limits: every call has a limit, and a neighbour keeps being se
   });
 
   it('an audit record for every decision, as JSON on its own stream, without secrets', async () => {
-    let lines: Array<Record<string, unknown>> = [];
-    for (let i = 0; i < MAX_POLLS && !lines.some((l) => l.code === 'RATE_LIMIT_EXCEEDED'); i++) {
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-      lines = readFileSync(t.config.auditLog, 'utf8')
+    const read = () =>
+      readFileSync(t.config.auditLog, 'utf8')
         .trim()
         .split('\n')
         .map((l) => JSON.parse(l) as Record<string, unknown>);
-    }
+    const lines = await pollUntil(read, (all) => all.some((l) => l.code === 'RATE_LIMIT_EXCEEDED'), {
+      intervalMs: POLL_MS,
+      maxPolls: MAX_POLLS,
+    });
     const denied = lines.find((l) => l.code === 'RATE_LIMIT_EXCEEDED');
     assert.deepEqual(denied && [denied.stream, denied.tenant, denied.pluginId, denied.api, denied.decision], [
       'audit',

@@ -8,6 +8,7 @@ import { PluginStateStore } from '../../src/lifecycle/index.ts';
 import { admin } from '../helpers/admin-client.ts';
 import { leftovers } from '../helpers/leftovers.ts';
 import { exampleTrust, FIXTURES, startTestOrchestrator, type TestOrchestrator } from '../helpers/test-orchestrator.ts';
+import { pollUntil } from '../helpers/poll.ts';
 
 const COUNTER = 'com.test.counter';
 const CRASHER = 'com.test.crasher';
@@ -175,11 +176,11 @@ describe('lifecycle jobs: hot reload without lost calls, rollback, crash supervi
   });
 
   it('a crash-looping plugin is restarted with backoff, then left in ERROR with its exit code and output', async () => {
-    let status = t.status('school-a', CRASHER);
-    for (let poll = 0; poll < MAX_POLLS && status.reason !== 'CRASH_LOOP'; poll++) {
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-      status = t.status('school-a', CRASHER);
-    }
+    const status = await pollUntil(
+      () => t.status('school-a', CRASHER),
+      (s) => s.reason === 'CRASH_LOOP',
+      { intervalMs: POLL_MS, maxPolls: MAX_POLLS },
+    );
     assert.equal(status.state, 'ERROR');
     assert.equal(status.reason, 'CRASH_LOOP');
     assert.equal(status.restarts, 2, 'restarted twice, then the third crash is a loop');

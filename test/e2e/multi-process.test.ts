@@ -11,6 +11,7 @@ import { DockerSandboxRuntime, LABELS } from '../../src/sandbox/index.ts';
 import { admin } from '../helpers/admin-client.ts';
 import { OrchestratorProcess, testPort } from '../helpers/orchestrator-process.ts';
 import { EXAMPLES, exampleTrust, FIXTURES, testLogger, writeTestConfig } from '../helpers/test-orchestrator.ts';
+import { pollUntil } from '../helpers/poll.ts';
 
 const COUNTER = 'com.test.counter';
 const HELLO = 'com.example.hello-world';
@@ -111,11 +112,11 @@ describe('several orchestrator processes on one Redis', () => {
     const { body } = await admin<{ jobId: string }>(base, 'POST', `/v1/plugins/school-a/${COUNTER}/reload`, {
       bundle: slow,
     });
-    let job: JobView | undefined;
-    for (let poll = 0; poll < MAX_POLLS && job?.progress?.step !== 'starting the new version'; poll++) {
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-      job = (await admin<JobView>(base, 'GET', `/v1/jobs/${body.jobId}`)).body;
-    }
+    const job = await pollUntil(
+      async () => (await admin<JobView>(base, 'GET', `/v1/jobs/${body.jobId}`)).body,
+      (j) => j.progress?.step === 'starting the new version',
+      { intervalMs: POLL_MS, maxPolls: MAX_POLLS },
+    );
     assert.equal(job?.state, 'active');
     first.kill('SIGKILL');
     await first.exited;

@@ -9,6 +9,7 @@ import {
   startTestOrchestrator,
   type TestOrchestrator,
 } from '../helpers/test-orchestrator.ts';
+import { pollUntil } from '../helpers/poll.ts';
 
 const HANGER = 'com.test.hanger';
 const HELLO = 'com.example.hello-world';
@@ -45,11 +46,11 @@ describe('supervision of a plugin that stops answering', () => {
     const plugin = t.orchestrator.find('school-a', HANGER);
     void plugin.callFunction('hang', Buffer.from('{}'), Date.now() + 500).catch(() => undefined);
 
-    let status = t.status('school-a', HANGER);
-    for (let poll = 0; poll < MAX_POLLS && !(status.state === 'ENABLED' && status.restarts === 1); poll++) {
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-      status = t.status('school-a', HANGER);
-    }
+    const status = await pollUntil(
+      () => t.status('school-a', HANGER),
+      (s) => s.state === 'ENABLED' && s.restarts === 1,
+      { intervalMs: POLL_MS, maxPolls: MAX_POLLS },
+    );
     assert.equal(status.state, 'ENABLED');
     assert.equal(status.restarts, 1);
     assert.notEqual(status.containerId, before.containerId, 'a new container');

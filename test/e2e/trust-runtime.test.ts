@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { leftovers } from '../helpers/leftovers.ts';
 import { EXAMPLE_CERTIFICATE, TestGatewayClient } from '../helpers/gateway-client.ts';
 import { EXAMPLES, REPO_ROOT, startTestOrchestrator, type TestOrchestrator } from '../helpers/test-orchestrator.ts';
+import { pollUntil } from '../helpers/poll.ts';
 
 const run = promisify(execFile);
 const CLI = path.join(REPO_ROOT, 'dist/src/cli/main.js');
@@ -133,11 +134,11 @@ describe("the project's own CA tooling, packed plugins, and revocation at run ti
 
   it('a certificate revoked while its plugin runs: the plugin is disabled and reported', async () => {
     await cli('cert', 'revoke', '--ca', ca, '--serial', serial);
-    let status = t.status('school-a', HELLO);
-    for (let poll = 0; poll < MAX_POLLS && status.state !== 'ERROR'; poll++) {
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-      status = t.status('school-a', HELLO);
-    }
+    const status = await pollUntil(
+      () => t.status('school-a', HELLO),
+      (s) => s.state === 'ERROR',
+      { intervalMs: POLL_MS, maxPolls: MAX_POLLS },
+    );
     assert.equal(status.state, 'ERROR');
     assert.equal(status.reason, 'CERT_REVOKED');
     assert.match(

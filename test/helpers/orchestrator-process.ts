@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { PluginStatus } from '../../src/orchestrator/index.ts';
 import { REPO_ROOT } from './test-orchestrator.ts';
+import { pollUntil } from './poll.ts';
 
 const CLI = path.join(REPO_ROOT, 'dist/src/cli/main.js');
 const POLL_MS = 200;
@@ -35,12 +36,12 @@ export class OrchestratorProcess {
 
   /** Polls the admin API until `done` holds (bounded); returns the last listing. */
   async waitFor(done: (plugins: PluginStatus[]) => boolean): Promise<PluginStatus[]> {
-    let last: PluginStatus[] = [];
-    for (let poll = 0; poll < MAX_POLLS; poll++) {
-      last = (await this.plugins()) ?? last;
-      if (last.length > 0 && done(last)) return last;
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    }
+    const settled = (plugins: PluginStatus[]) => plugins.length > 0 && done(plugins);
+    // A failed read (not listening yet) keeps the previous listing, for the error message.
+    let previous: PluginStatus[] = [];
+    const read = async () => (previous = (await this.plugins()) ?? previous);
+    const last = await pollUntil(read, settled, { intervalMs: POLL_MS, maxPolls: MAX_POLLS });
+    if (settled(last)) return last;
     throw new Error(`the orchestrator did not get there; last: ${JSON.stringify(last)}; stderr: ${this.stderr}`);
   }
 
