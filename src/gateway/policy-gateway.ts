@@ -9,7 +9,13 @@ import {
   type ServerUnaryCall,
 } from '@grpc/grpc-js';
 import { asSandboxError, SandboxError, toGrpcStatus } from '../errors/index.ts';
-import { findHostApi, parsePayload, SYSTEM_EVENT_PERMISSIONS, SYSTEM_SOURCE } from '../host-api/index.ts';
+import {
+  findHostApi,
+  isInNamespaceOf,
+  parsePayload,
+  SYSTEM_EVENT_PERMISSIONS,
+  SYSTEM_SOURCE,
+} from '../host-api/index.ts';
 import type { Logger } from '../logging/index.ts';
 import type { PluginManifest } from '../manifest/index.ts';
 import { parseCertificates } from '../trust/index.ts';
@@ -324,8 +330,12 @@ export class PolicyGateway {
     call.on('error', stop);
   }
 
+  /**
+   * A system event needs the permission for its data; a plugin's event must lie in its source's
+   * namespace (an upstream host that forgot to namespace it does not get it delivered).
+   */
   private mayReceive(event: PluginEvent): boolean {
-    if (event.source_plugin_id !== SYSTEM_SOURCE) return true;
+    if (event.source_plugin_id !== SYSTEM_SOURCE) return isInNamespaceOf(event.source_plugin_id, event.event_name);
     const needed = SYSTEM_EVENT_PERMISSIONS[event.event_name];
     return needed !== undefined && this.options.granted.has(needed);
   }

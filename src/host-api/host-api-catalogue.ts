@@ -79,3 +79,16 @@ export const SYSTEM_EVENT_PERMISSIONS: Readonly<Record<string, Permission>> = {
 };
 
 export const SYSTEM_SOURCE = 'system';
+
+/**
+ * The name a plugin's event is delivered under: namespaced by its source, `<plugin id>/<name>`, so
+ * that it can never pass for a system event or for another plugin's event.
+ */
+export function pluginEventName(sourcePluginId: string, name: string): string {
+  return `${sourcePluginId}/${name}`;
+}
+
+/** Whether `eventName` lies in the namespace of `sourcePluginId`. */
+export function isInNamespaceOf(sourcePluginId: string, eventName: string): boolean {
+  return eventName.startsWith(`${sourcePluginId}/`);
+}

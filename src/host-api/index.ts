@@ -1,7 +1,9 @@
 export {
   HOST_APIS,
   findHostApi,
+  isInNamespaceOf,
   parsePayload,
+  pluginEventName,
   SYSTEM_EVENT_PERMISSIONS,
   SYSTEM_SOURCE,
   type HostApi,

@@ -1,6 +1,6 @@
 import { SandboxError } from '../errors/index.ts';
 import type { HostApiName } from '../host-api/index.ts';
-import { SYSTEM_EVENT_PERMISSIONS, SYSTEM_SOURCE } from '../host-api/index.ts';
+import { pluginEventName, SYSTEM_EVENT_PERMISSIONS, SYSTEM_SOURCE } from '../host-api/index.ts';
 import type { Logger } from '../logging/index.ts';
 import type { CourseStore } from './courses.ts';
 import type { EventBus } from './event-bus.ts';
@@ -75,7 +75,8 @@ export const HOST_API_HANDLERS: Record<HostApiName, Handler> = {
         `emit_event: '${p.event_name}' is a system event; plugins cannot emit it, choose another name`,
       );
     }
-    await host.events.publish(ctx.tenant, event(p.event_name, p.data, ctx.pluginId));
+    // Namespaced by its source, which the gateway set from the socket the call came in on.
+    await host.events.publish(ctx.tenant, event(pluginEventName(ctx.pluginId, p.event_name), p.data, ctx.pluginId));
     return true;
   },
   get_setting: (ctx, p, host) => host.settings.get(ctx.tenant, p.key),

@@ -97,8 +97,8 @@ describe('the example plugins, two tenants', () => {
     assert.deepEqual(await courses(t.redis, 'school-a'), before);
   });
 
-  it("a plugin's own events carry its id; system events say system; tenants' events stay apart", () => {
-    const started = events.filter((e) => e.event_name === 'hello_world_started');
+  it("a plugin's own events carry its id and its namespace; system events say system; tenants' events stay apart", () => {
+    const started = events.filter((e) => e.event_name === `${HELLO}/hello_world_started`);
     assert.deepEqual(started.map((e) => e.channel).sort(), [
       redisKeys.events('school-a'),
       redisKeys.events('school-b'),
@@ -138,7 +138,7 @@ describe('the example plugins, two tenants', () => {
       socketLinks: [],
       shmDirs: [],
     });
-    const stopped = events.filter((e) => e.event_name === 'hello_world_stopped');
+    const stopped = events.filter((e) => e.event_name === `${HELLO}/hello_world_stopped`);
     assert.equal(stopped.length, 2, 'onDisable of both hello-world instances emitted hello_world_stopped');
     assert.deepEqual(
       t.orchestrator.list().map((p) => p.state),

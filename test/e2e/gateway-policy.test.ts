@@ -147,6 +147,6 @@ describe('the policy gateway, over the real unix sockets of running plugins', ()
     }
     const result = await received;
     assert.equal(result.code, 'OK');
-    assert.equal(result.result, 'test_ping');
+    assert.equal(result.result, `${HELLO}/test_ping`, 'namespaced by its source');
   });
 });

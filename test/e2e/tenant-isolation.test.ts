@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { redisKeys } from '../../src/redis/index.ts';
 import { TestGatewayClient } from '../helpers/gateway-client.ts';
 import {
   EXAMPLES,
@@ -88,14 +89,36 @@ describe('tenants are kept apart: a plugin of tenant A cannot read, write or lea
       );
     }
     const seen = a.subscribe(tokenA, true);
-    for (let i = 0; i < MAX_POLLS && !seen.names.includes('a_marker'); i++) {
+    const mine = `${HELLO}/a_marker`;
+    for (let i = 0; i < MAX_POLLS && !seen.names.includes(mine); i++) {
       await b.callApi('emit_event', { event_name: 'b_marker', data: {} }, tokenB);
       await a.callApi('emit_event', { event_name: 'a_marker', data: {} }, tokenA);
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
     seen.close();
-    assert.ok(seen.names.includes('a_marker'));
-    assert.ok(!seen.names.includes('b_marker'), "B's events are not delivered to A");
+    assert.ok(seen.names.includes(mine));
+    assert.ok(!seen.names.some((name) => name.includes('b_marker')), "B's events are not delivered to A");
+  });
+
+  it("an event outside its source's namespace is not delivered, even from the host's own bus", async () => {
+    const seen = a.subscribe(tokenA, true);
+    const forged = (name: string, source: string) =>
+      JSON.stringify({ event_name: name, event_data: '{}', timestamp: Date.now(), source_plugin_id: source });
+    const marker = `${HELLO}/forgery_marker`;
+    for (let i = 0; i < MAX_POLLS && !seen.names.includes(marker); i++) {
+      const channel = redisKeys.events('school-a');
+      await t.redis.publish(channel, forged('course_update', 'com.evil.plugin'));
+      await t.redis.publish(channel, forged('com.example.other/forged', HELLO));
+      await t.redis.publish(channel, forged(marker, HELLO));
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+    seen.close();
+    assert.ok(seen.names.includes(marker), 'a well-namespaced event arrives');
+    assert.deepEqual(
+      seen.names.filter((name) => name !== marker),
+      [],
+      "neither a plugin's event under a system name nor one under another plugin's namespace",
+    );
   });
 });
 

@@ -147,6 +147,7 @@ export class PluginAPI {
   }
 
   // ---- events ----
+  /** Emits `eventName`; subscribers receive it as `<this plugin's id>/<eventName>`. */
   emitEvent(eventName: string, data: unknown = {}): Promise<boolean> {
     return this.call('emit_event', { event_name: eventName, data });
   }
