@@ -51,6 +51,11 @@ const tenantSchema = z.strictObject({
         .default(8 * 1024),
       /** Longest deadline forwarded upstream; a call without one gets this. */
       maxDeadlineMs: z.int().positive().default(5_000),
+      /**
+       * Shortest interval between a plugin's HTTP/2 pings; after two pings sooner than this its
+       * connection is closed with GOAWAY "too_many_pings" (as gRPC servers enforce keepalive).
+       */
+      minPingIntervalMs: z.int().positive().default(10_000),
     })
     .prefault({}),
   /** What the tenant may run at once; an enable beyond it is refused. */

@@ -32,6 +32,7 @@ import {
 import type { SandboxMetrics } from '../metrics/index.ts';
 import type { AuditLog } from './audit-log.ts';
 import { EventFeed } from './event-feed.ts';
+import { enforcePingPolicy } from './ping-policy.ts';
 import type { SessionIdentity, SessionTokens } from './session-tokens.ts';
 import { TokenBucket } from './token-bucket.ts';
 import type { UpstreamHost } from './upstream-host.ts';
@@ -47,6 +48,7 @@ const TRANSPORT_STREAM_HEADROOM = 4;
 const EVENT_WINDOW = 64;
 const EVENT_BUFFER = 256;
 const TOKEN_METADATA_KEY = 'session_token';
+const TOO_MANY_PINGS_REASON = 'the plugin pinged more often than minPingIntervalMs allows; its connection was closed';
 
 export interface GatewayOptions {
   identity: SessionIdentity;
@@ -78,6 +80,8 @@ export interface CallLimits {
   maxMetadataBytes: number;
   /** Largest deadline forwarded upstream, and the deadline of a call that has none. */
   maxDeadlineMs: number;
+  /** Shortest interval between the plugin's HTTP/2 pings (keepalive enforcement). */
+  minPingIntervalMs: number;
 }
 
 /**
@@ -111,7 +115,7 @@ export class PolicyGateway {
       'grpc.max_send_message_length': limits.maxMessageBytes + MESSAGE_HEADROOM_BYTES,
       'grpc.max_metadata_size': limits.maxMetadataBytes,
       // Backstops under the per-call checks: the transport itself refuses more streams than the
-      // limits allow, and finds dead connections. (grpc-js does not police client pings.)
+      // limits allow, and finds dead connections. Client pings are policed by enforcePingPolicy.
       'grpc.max_concurrent_streams': limits.maxConcurrentCalls + limits.maxStreams + TRANSPORT_STREAM_HEADROOM,
       'grpc.keepalive_time_ms': KEEPALIVE_MS,
       'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
@@ -127,10 +131,15 @@ export class PolicyGateway {
 
   /** Serves on the unix socket `socketPath`, reachable by the sandbox's user. */
   async listen(socketPath: string): Promise<void> {
-    await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(`unix://${socketPath}`, ServerCredentials.createInsecure(), (err, port) =>
-        err ? reject(err) : resolve(port),
-      ),
+    await new Promise<void>((resolve, reject) =>
+      this.server.bindAsync(`unix://${socketPath}`, ServerCredentials.createInsecure(), (err) => {
+        if (err) return reject(err);
+        // Before any connection can arrive: the policy must see every session.
+        enforcePingPolicy(this.server, this.options.limits.minPingIntervalMs, () =>
+          this.decided('keepalive', 'RATE_LIMIT_EXCEEDED', performance.now(), TOO_MANY_PINGS_REASON),
+        );
+        return resolve();
+      }),
     );
     // The socket directory (0700, owned by the sandbox user) is what keeps others out.
     chmodSync(socketPath, 0o666);

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import http2 from 'node:http2';
+import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { redisKeys } from '../../src/redis/index.ts';
@@ -9,7 +12,14 @@ import { pollUntil } from '../helpers/poll.ts';
 
 const HELLO = 'com.example.hello-world';
 const PEEK = 'com.example.course-peek';
-const LIMITS = { callsPerSecond: 20, burst: 10, maxConcurrentCalls: 8, maxStreams: 3, maxMessageBytes: 64 * 1024 };
+const LIMITS = {
+  callsPerSecond: 20,
+  burst: 10,
+  maxConcurrentCalls: 8,
+  maxStreams: 3,
+  maxMessageBytes: 64 * 1024,
+  minPingIntervalMs: 300,
+};
 const FLOOD = 100;
 const EVENTS = 400;
 const POLL_MS = 50;
@@ -94,7 +104,7 @@ describe('gateway limits: every call has a limit, and a neighbour keeps being se
       await t.redis.publish(
         redisKeys.events('school-a'),
         JSON.stringify({
-          event_name: `e${i}`,
+          event_name: `com.example.other/e${i}`,
           event_data: '{}',
           timestamp: Date.now(),
           source_plugin_id: 'com.example.other',
@@ -114,6 +124,40 @@ describe('gateway limits: every call has a limit, and a neighbour keeps being se
     assert.match(metrics, /classtop_gateway_active_streams\{tenant="school-a",plugin="com.example.course-peek"\} 3/);
     slow.close();
     fast.close();
+  });
+
+  it('keepalive is enforced: a connection that pings too often is told to go away, a polite one is not', async () => {
+    const socket = t.gatewaySocket('school-a', HELLO);
+    const connect = async () => {
+      const session = http2.connect('http://localhost', { createConnection: () => net.connect(socket) });
+      await once(session, 'connect');
+      return session;
+    };
+    const ping = (session: http2.ClientHttp2Session) =>
+      new Promise<void>((resolve, reject) => session.ping((err) => (err ? reject(err) : resolve())));
+    const polite = await connect();
+    const rude = await connect();
+    try {
+      let politeWentAway = false;
+      polite.on('goaway', () => (politeWentAway = true));
+      const wentAway = new Promise<{ code: number; data: string }>((resolve) => {
+        rude.on('goaway', (code, _lastStream, data) => resolve({ code, data: data?.toString() ?? '' }));
+        setTimeout(() => resolve({ code: -1, data: 'no GOAWAY within 5 s' }), 5_000).unref();
+      });
+      rude.on('error', () => {}); // the gateway closing it is the point
+      for (let i = 0; i < 4; i++) {
+        await ping(polite);
+        await new Promise((resolve) => setTimeout(resolve, LIMITS.minPingIntervalMs + 100));
+      }
+      for (let i = 0; i < 10 && !rude.closed && !rude.destroyed; i++) await ping(rude).catch(() => {});
+      assert.deepEqual(await wentAway, { code: http2.constants.NGHTTP2_ENHANCE_YOUR_CALM, data: 'too_many_pings' });
+      await ping(polite);
+      assert.equal(politeWentAway, false, 'pings at the allowed interval are fine');
+      assert.equal((await hello.callApi('get_courses', {}, helloToken)).code, 'OK', 'the plugin is still served');
+    } finally {
+      polite.destroy();
+      rude.destroy();
+    }
   });
 
   it('metrics count calls by tenant, plugin, API and code; plugins by state', async () => {
@@ -152,6 +196,10 @@ describe('gateway limits: every call has a limit, and a neighbour keeps being se
     assert.equal(typeof denied?.latencyMs, 'number');
     assert.ok(lines.some((l) => l.decision === 'allowed' && l.api === 'get_courses'));
     assert.ok(lines.some((l) => l.api === 'Register'));
+    assert.ok(
+      lines.some((l) => l.api === 'keepalive' && l.decision === 'denied'),
+      'the ping violation is audited',
+    );
     const text = readFileSync(t.config.auditLog, 'utf8');
     assert.ok(!text.includes(helloToken) && !text.includes('ct1.'), 'no session token in the audit log');
   });
