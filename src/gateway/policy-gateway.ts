@@ -102,6 +102,8 @@ export class PolicyGateway {
   private streams = 0;
   private readonly labels: { tenant: string; plugin: string };
   private readonly seriesCache = new Map<string, DecisionSeries>();
+  /** The token last verified on this socket, and when it expires: the same token is not re-MACed per call. */
+  private verified: { token: string; expiresAtMs: number } | undefined;
 
   constructor(options: GatewayOptions) {
     this.options = options;
@@ -267,8 +269,6 @@ export class PolicyGateway {
   /** Forwards an allowed call to the upstream host, with the plugin's identity and a capped deadline. */
   private forward(call: ServerUnaryCall<PluginApiRequest, PluginApiResponse>, apiName: string, payload: Buffer) {
     const { identity, limits } = this.options;
-    const abort = new AbortController();
-    call.once('cancelled', () => abort.abort());
     const request = {
       tenant: identity.tenant,
       plugin_id: identity.pluginId,
@@ -276,7 +276,7 @@ export class PolicyGateway {
       api_name: apiName,
       payload,
     };
-    return this.options.upstream.invoke(request, deadlineOf(call, limits.maxDeadlineMs), abort.signal);
+    return this.options.upstream.invoke(request, deadlineOf(call, limits.maxDeadlineMs), call);
   }
 
   /** The plugin's shm region is ready; answered here, as the region lives in its shm directory. */
@@ -350,7 +350,10 @@ export class PolicyGateway {
   }
 
   private authenticate(token: string | undefined): void {
-    this.options.tokens.verify(token, this.options.identity);
+    const known = this.verified;
+    if (known !== undefined && token === known.token && Date.now() < known.expiresAtMs) return;
+    const expiresAtMs = this.options.tokens.verify(token, this.options.identity);
+    this.verified = { token: token as string, expiresAtMs };
   }
 
   private fail(context: string, err: unknown, callback: sendUnaryData<never>, started = performance.now()): void {

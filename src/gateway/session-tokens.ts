@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { SandboxError } from '../errors/index.ts';
 
 /** Whom a session token is for: one instance of one plugin of one tenant, signed by one certificate. */
@@ -27,12 +27,12 @@ const VERSION = 'ct1';
  * tenant, plugin, instance, certificate and expiry. Stateless: any gateway with the secret can check one.
  */
 export class SessionTokens {
-  private readonly secret: Buffer;
+  private readonly secret: KeyObject;
   private readonly ttlMs: number;
   private readonly now: () => number;
 
   constructor(secret: Buffer, ttlMs: number, now: () => number = Date.now) {
-    this.secret = secret;
+    this.secret = createSecretKey(secret);
     this.ttlMs = ttlMs;
     this.now = now;
   }
@@ -50,8 +50,11 @@ export class SessionTokens {
     return { token: `${VERSION}.${body}.${this.mac(body).toString('base64url')}`, expiresAtMs };
   }
 
-  /** Throws AUTHENTICATION_FAILED unless `token` is genuine, unexpired and for `expected`. */
-  verify(token: string | undefined, expected: SessionIdentity): void {
+  /**
+   * Throws AUTHENTICATION_FAILED unless `token` is genuine, unexpired and for `expected`; returns
+   * when it expires (Unix ms).
+   */
+  verify(token: string | undefined, expected: SessionIdentity): number {
     if (!token) throw fail('no session token; call Register first and send its session_token in the metadata');
     const [version, body, mac] = token.split('.');
     if (version !== VERSION || !body || !mac) throw fail('malformed session token');
@@ -69,6 +72,7 @@ export class SessionTokens {
       throw fail('session token belongs to another plugin instance; use the token this socket issued');
     }
     if (claims.e <= this.now()) throw fail('session token expired; call Register again');
+    return claims.e;
   }
 
   private mac(body: string): Buffer {

@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { credentials, Metadata, type Client, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { fromGrpcError, isServiceError } from '../errors/index.ts';
@@ -40,16 +41,20 @@ export class UpstreamHost {
     this.client = new HostService(address, creds, options) as unknown as HostClient;
   }
 
-  /** Forwards one call; `signal` aborting (the plugin cancelled) cancels the upstream call. */
-  invoke(request: HostApiRequest, deadlineMs: number, signal?: AbortSignal): Promise<PluginApiResponse> {
+  /**
+   * Forwards one call. When `plugin` (the plugin's call) emits 'cancelled' before the answer is
+   * in, the upstream call is cancelled too. (A listener rather than an AbortSignal: grpc-js emits
+   * 'cancelled' as every call closes, and aborting builds a DOMException each time.)
+   */
+  invoke(request: HostApiRequest, deadlineMs: number, plugin?: EventEmitter): Promise<PluginApiResponse> {
     return new Promise((resolve, reject) => {
       const call = this.client.Invoke(request, new Metadata(), { deadline: deadlineMs }, (err, response) => {
-        signal?.removeEventListener('abort', cancel);
+        plugin?.off('cancelled', cancel);
         if (err) return reject(isServiceError(err) ? fromGrpcError(err, request.api_name) : err);
         return resolve(response as PluginApiResponse);
       });
       const cancel = () => call.cancel();
-      signal?.addEventListener('abort', cancel, { once: true });
+      plugin?.once('cancelled', cancel);
     });
   }
 

@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Server, ServerCredentials, status as GrpcStatus, type ServerUnaryCall } from '@grpc/grpc-js';
+import { loadProtocol, type HostApiRequest } from '../../src/protocol/index.ts';
 import { after, before, describe, it } from 'node:test';
 import { redisKeys } from '../../src/redis/index.ts';
 import { TestGatewayClient } from '../helpers/gateway-client.ts';
+import { pollUntil } from '../helpers/poll.ts';
 import {
   EXAMPLES,
   exampleTrust,
@@ -14,6 +19,7 @@ import {
 const HELLO = 'com.example.hello-world';
 const POLL_MS = 50;
 const MAX_POLLS = 100;
+const SLOW_DEADLINE_CAP_MS = 3_000;
 
 describe('tenants are kept apart: a plugin of tenant A cannot read, write or learn of tenant B', () => {
   let t: TestOrchestrator;
@@ -138,5 +144,83 @@ describe('an upstream host that is down', () => {
       client.close();
       await t.stop();
     }
+  });
+});
+
+describe('a slow upstream host', () => {
+  /** An operator's host that never answers Invoke, and notes each call it sees cancelled. */
+  const held: Array<{ api: string; cancelled: boolean }> = [];
+  const scratch = mkdtempSync(path.join(tmpdir(), 'ct-slow-upstream-'));
+  const upstream = new Server();
+  let t: TestOrchestrator;
+  let client: TestGatewayClient;
+  let token: string;
+
+  before(async () => {
+    upstream.addService(loadProtocol().HostService.service, {
+      Invoke: (call: ServerUnaryCall<HostApiRequest, unknown>) => {
+        const entry = { api: call.request.api_name, cancelled: false };
+        held.push(entry);
+        call.on('cancelled', () => (entry.cancelled = true));
+      },
+      WatchEvents: () => {},
+    });
+    const address = `unix://${path.join(scratch, 'host.sock')}`;
+    await new Promise((resolve, reject) =>
+      upstream.bindAsync(address, ServerCredentials.createInsecure(), (err, port) =>
+        err ? reject(err) : resolve(port),
+      ),
+    );
+    t = await startTestOrchestrator([
+      {
+        id: 'school-a',
+        trust: exampleTrust({ allowUnsigned: true }),
+        upstream: { address },
+        callLimits: { maxDeadlineMs: SLOW_DEADLINE_CAP_MS },
+        plugins: [path.join(FIXTURES, 'probe')],
+      },
+    ]);
+    client = new TestGatewayClient(t.gatewaySocket('school-a', 'com.test.probe'));
+    token = (await client.register('com.test.probe', '0.1.0', [], Buffer.alloc(0))).token;
+  });
+
+  after(async () => {
+    client?.close();
+    await t?.stop();
+    upstream.forceShutdown();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('a plugin cancelling its call cancels the upstream call', async () => {
+    const call = client.startCall('log_info', { message: 'cancel me' }, token);
+    const entry = await pollUntil(
+      () => held.find((h) => h.api === 'log_info'),
+      (found) => found !== undefined,
+      { intervalMs: POLL_MS, maxPolls: MAX_POLLS },
+    );
+    assert.ok(entry, 'the call reached the upstream host');
+    call.cancel();
+    assert.equal((await call.outcome).grpcStatus, GrpcStatus.CANCELLED);
+    // Well before the deadline cap, which would end the upstream call anyway.
+    const cancelled = await pollUntil(
+      () => entry?.cancelled,
+      (done) => done === true,
+      { intervalMs: POLL_MS, maxPolls: SLOW_DEADLINE_CAP_MS / POLL_MS / 4 },
+    );
+    assert.equal(cancelled, true, "the upstream call was cancelled with the plugin's");
+  });
+
+  it("a call the host does not answer ends with TIMEOUT at the tenant's deadline cap, not the plugin's", async () => {
+    const started = Date.now();
+    const result = await client.startCall('get_plugin_data', { key: 'k' }, token, 60_000).outcome;
+    assert.equal(result.code, 'TIMEOUT');
+    assert.ok(Date.now() - started < 30_000, "well before the plugin's own 60 s deadline");
+    const entry = held.find((h) => h.api === 'get_plugin_data');
+    const cancelled = await pollUntil(
+      () => entry?.cancelled,
+      (done) => done === true,
+      { intervalMs: POLL_MS, maxPolls: MAX_POLLS },
+    );
+    assert.equal(cancelled, true, 'the upstream call ended with it');
   });
 });

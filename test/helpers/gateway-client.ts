@@ -10,7 +10,12 @@ type RawClient = Client & {
   SubscribeEvents(metadata: Metadata): ClientDuplexStream<object, { event_name: string }>;
   Lifecycle(request: object, metadata: Metadata, options: object, callback: Callback<unknown>): void;
   Register(request: object, metadata: Metadata, options: object, callback: Callback<PluginRegisterResponse>): void;
-  CallApi(request: object, metadata: Metadata, options: object, callback: Callback<PluginApiResponse>): void;
+  CallApi(
+    request: object,
+    metadata: Metadata,
+    options: object,
+    callback: Callback<PluginApiResponse>,
+  ): { cancel(): void };
 };
 
 /** The outcome of one call: the PluginErrorCode (OK on success), message and JSON result. */
@@ -52,17 +57,29 @@ export class TestGatewayClient {
   }
 
   callApi(apiName: string, payload: unknown, token: string | undefined): Promise<CallOutcome> {
+    return this.startCall(apiName, payload, token).outcome;
+  }
+
+  /** Starts a CallApi that can be cancelled before it ends. */
+  startCall(
+    apiName: string,
+    payload: unknown,
+    token: string | undefined,
+    deadlineMs = DEADLINE_MS,
+  ): { outcome: Promise<CallOutcome>; cancel: () => void } {
     const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
     const request = {
       api_name: apiName,
       payload: Buffer.from(body),
       metadata: token === undefined ? {} : { session_token: token },
     };
-    return new Promise((resolve) =>
-      this.client.CallApi(request, new Metadata(), { deadline: Date.now() + DEADLINE_MS }, (err, response) =>
+    let call: { cancel(): void } | undefined;
+    const outcome_ = new Promise<CallOutcome>((resolve) => {
+      call = this.client.CallApi(request, new Metadata(), { deadline: Date.now() + deadlineMs }, (err, response) =>
         resolve(outcome(err, response?.result)),
-      ),
-    );
+      );
+    });
+    return { outcome: outcome_, cancel: () => call?.cancel() };
   }
 
   /** Opens SubscribeEvents and reports how it ended, or the first event's name. */
