@@ -5,14 +5,17 @@
  *   2. concurrent throughput through the gateway;
  *   3. a 1920×1080×3 frame from a plugin to the host through shared memory vs the same bytes in a
  *      gRPC result.
- * The calling side runs in this process, as a plugin's SDK would, against the real sockets.
+ * The calling side runs in its own process (bench/caller.ts), as a plugin would, against the real
+ * sockets; the orchestrator (gateways and the built-in host) runs in this one.
  * Run: node dist/bench/gateway.bench.js [--calls 4000] [--concurrency 64] [--frames 20] [--json FILE]
  */
+import { fork } from 'node:child_process';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { UpstreamHost } from '../src/gateway/index.ts';
 import { TestGatewayClient } from '../test/helpers/gateway-client.ts';
 import { EXAMPLES, exampleTrust, FIXTURES, startTestOrchestrator } from '../test/helpers/test-orchestrator.ts';
+import type { CallerAnswer, CallerCommand, CallerSetup } from './caller.ts';
 import { report, summarize } from './report.ts';
 
 const HELLO = 'com.example.hello-world';
@@ -34,6 +37,14 @@ const calls = Number(values.calls);
 const concurrency = Number(values.concurrency);
 const frames = Number(values.frames);
 
+/** The framer's byte i is (i * 7 + seed) % 251: check the length and a sample, as a consumer would. */
+function checkFrame(frame: Buffer): void {
+  if (frame.length !== FRAME_BYTES) throw new Error(`a frame of ${frame.length} bytes, not ${FRAME_BYTES}`);
+  for (let i = 0; i < FRAME_BYTES; i += 4099) {
+    if (frame[i] !== (i * 7 + 1) % 251) throw new Error(`frame byte ${i} is wrong`);
+  }
+}
+
 async function timed(fn: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
   await fn();
@@ -50,33 +61,31 @@ async function main(): Promise<void> {
     },
   ]);
   const gateway = new TestGatewayClient(t.gatewaySocket('bench', HELLO));
-  const direct = new UpstreamHost(`unix://${path.join(t.config.runtimeDir, t.config.orchestratorId, 'host.sock')}`);
-  try {
-    const token = (await gateway.register(HELLO, '1.0.0')).token;
-    const payload = {};
-    const viaGateway = async () => {
-      const r = await gateway.callApi('get_courses', payload, token);
-      if (r.code !== 'OK') throw new Error(`gateway call failed: ${r.code} ${r.message}`);
-    };
-    const bytes = Buffer.from(JSON.stringify(payload));
-    const viaHost = () =>
-      direct.invoke(
-        { tenant: 'bench', plugin_id: HELLO, instance_id: 'bench', api_name: 'get_courses', payload: bytes },
-        Date.now() + DEADLINE_MS,
+  const token = (await gateway.register(HELLO, '1.0.0')).token;
+  const setup: CallerSetup = {
+    gatewaySocket: t.gatewaySocket('bench', HELLO),
+    hostAddress: `unix://${path.join(t.config.runtimeDir, t.config.orchestratorId, 'host.sock')}`,
+    pluginId: HELLO,
+    token,
+  };
+  const caller = fork(fileURLToPath(new URL('./caller.js', import.meta.url)), [JSON.stringify(setup)]);
+  const ask = (command: CallerCommand) =>
+    new Promise<{ latencies: number[]; elapsedMs: number }>((resolve, reject) => {
+      caller.once('message', (answer: CallerAnswer) =>
+        'error' in answer ? reject(new Error(`caller: ${answer.error}`)) : resolve(answer),
       );
-
+      caller.send(command);
+    });
+  try {
     // Warm both paths, then alternate blocks so that drift hits both alike.
-    for (let i = 0; i < 200; i++) await Promise.all([viaGateway(), viaHost()]);
+    for (const path of ['direct', 'gateway'] as const) await ask({ kind: 'sequential', path, calls: 300 });
     const lat = { gateway: [] as number[], direct: [] as number[] };
     const time = { gateway: 0, direct: 0 };
     for (let done = 0; done < calls; done += BLOCK) {
-      for (const [name, fn] of [
-        ['direct', viaHost],
-        ['gateway', viaGateway],
-      ] as const) {
-        const started = performance.now();
-        for (let i = 0; i < BLOCK; i++) lat[name].push(await timed(fn));
-        time[name] += performance.now() - started;
+      for (const path of ['direct', 'gateway'] as const) {
+        const block = await ask({ kind: 'sequential', path, calls: BLOCK });
+        lat[path].push(...block.latencies);
+        time[path] += block.elapsedMs;
       }
     }
     const g = summarize(lat.gateway);
@@ -104,39 +113,44 @@ async function main(): Promise<void> {
         callsPerSecond: g.calls / time.gateway / (d.calls / time.direct),
       },
     ];
-    report('sequential unary calls (ms)', unary, null);
+    report('sequential unary calls (ms), caller in its own process', unary, null);
 
-    let next = 0;
     const total = calls * 2;
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (next++ < total) await viaGateway();
-      }),
-    );
-    const concurrent = { concurrency, calls: total, callsPerSecond: (total / (performance.now() - started)) * 1000 };
-    report('concurrent calls through the gateway', [concurrent], null);
+    const throughput = async (path: 'gateway' | 'direct') =>
+      (total / (await ask({ kind: 'concurrent', path, calls: total, concurrency })).elapsedMs) * 1000;
+    const concurrentDirect = await throughput('direct');
+    const concurrentGateway = await throughput('gateway');
+    const concurrent = [
+      { path: 'plugin → host (direct)', concurrency, calls: total, callsPerSecond: concurrentDirect },
+      { path: 'plugin → gateway → host', concurrency, calls: total, callsPerSecond: concurrentGateway },
+      { path: 'ratio gateway / direct', concurrency, calls: 0, callsPerSecond: concurrentGateway / concurrentDirect },
+    ];
+    report('concurrent calls', concurrent, null);
 
     const framer = t.orchestrator.find('bench', FRAMER);
     const readOnly: number[] = [];
     const body = (size: number) => Buffer.from(JSON.stringify({ size, seed: 1 }));
+    // A host-side consumer reads every frame into the same buffer it owns.
+    const mirror = Buffer.allocUnsafe(FRAME_BYTES);
     const shm = async () => {
       await framer.callFunction('frame_shm', body(FRAME_BYTES), Date.now() + DEADLINE_MS);
       const started = performance.now();
-      const frame = await framer.readSharedMemory('frame');
+      const frame = await framer.readSharedMemory('frame', mirror);
       readOnly.push(performance.now() - started);
-      if (frame.length !== FRAME_BYTES) throw new Error('short frame');
+      checkFrame(frame);
     };
     const grpc = async () => {
-      const frame = await framer.callFunction('frame_grpc', body(FRAME_BYTES), Date.now() + DEADLINE_MS);
-      if (frame.length !== FRAME_BYTES) throw new Error('short frame');
+      checkFrame(await framer.callFunction('frame_grpc', body(FRAME_BYTES), Date.now() + DEADLINE_MS));
     };
     await shm();
     await grpc();
     const f = { shm: [] as number[], grpc: [] as number[] };
-    for (let i = 0; i < frames; i++) {
-      f.shm.push(await timed(shm));
-      f.grpc.push(await timed(grpc));
+    // Blocks rather than single frames alternating: the garbage a 6 MB gRPC message leaves would
+    // otherwise be collected during the next shared-memory frame.
+    const block = Math.max(1, Math.ceil(frames / 4));
+    for (let done = 0; done < frames; done += block) {
+      for (let i = 0; i < block; i++) f.shm.push(await timed(shm));
+      for (let i = 0; i < block; i++) f.grpc.push(await timed(grpc));
     }
     readOnly.splice(0, 1); // the warm-up read
     const s = summarize(f.shm);
@@ -156,12 +170,12 @@ async function main(): Promise<void> {
     ];
     report(`a ${FRAME_BYTES}-byte frame, plugin → host (call + transfer)`, frameRows, {
       unary: { direct: d, gateway: g, p50Ratio: g.p50 / d.p50, throughputRatio: unary[2]?.callsPerSecond },
-      concurrent,
+      concurrent: { concurrency, calls: total, direct: concurrentDirect, gateway: concurrentGateway },
       frame: { bytes: FRAME_BYTES, shm: s, grpc: r, speedup: r.p50 / s.p50, hostRead },
     });
   } finally {
+    caller.send('stop');
     gateway.close();
-    direct.close();
     await t.stop();
   }
 }

@@ -339,11 +339,11 @@ export class ManagedPlugin {
     return instance.callFunction(name, payload, deadlineMs);
   }
 
-  /** Reads a shared-memory region the running plugin announced. */
-  readSharedMemory(name: string): Promise<Buffer> {
+  /** Reads a shared-memory region the running plugin announced, into a new buffer or `into`. */
+  readSharedMemory(name: string, into?: Buffer): Promise<Buffer> {
     if (!this.current)
       throw new SandboxError('NOT_FOUND', `${this.pluginId} (tenant ${this.tenant.id}) does not run here`);
-    return this.current.readSharedMemory(name);
+    return this.current.readSharedMemory(name, into);
   }
 
   /** Checks the running chain against the CRLs as they are now; a revoked certificate disables it. */

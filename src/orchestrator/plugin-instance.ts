@@ -169,12 +169,12 @@ export class PluginInstance {
   }
 
   /** Reads a region the plugin announced (the host side of shm.read). */
-  async readSharedMemory(name: string): Promise<Buffer> {
+  async readSharedMemory(name: string, into?: Buffer): Promise<Buffer> {
     const size = this.regions.get(name);
     if (size === undefined || !this.dirs || !this.manifestValue) {
       throw new SandboxError('NOT_FOUND', `no shared memory region '${name}' was announced by this plugin`);
     }
-    return readSharedMemory(this.dirs.shmDir, name, size, this.manifestValue.sandbox.shmMb * MIB);
+    return readSharedMemory(this.dirs.shmDir, name, size, this.manifestValue.sandbox.shmMb * MIB, into);
   }
 
   /**

@@ -9,8 +9,18 @@ const NAME = /^[A-Za-z0-9_-]{1,64}$/;
  * Reads a region a plugin wrote to its /dev/shm (the host side of the specification's shm.read).
  * The plugin controls that directory, so the file is opened without following a symlink and must
  * be a regular file of at least `size` bytes, and `size` within the plugin's shm size.
+ *
+ * The bytes go `into` a buffer the caller owns and reuses (frame after frame, nothing is
+ * allocated: a fresh 6 MB buffer costs more than the copy), or else into a new one. A read is
+ * one copy out of the plugin's tmpfs; the plugin cannot change or shrink what was read.
  */
-export async function readSharedMemory(shmDir: string, name: string, size: number, maxBytes: number): Promise<Buffer> {
+export async function readSharedMemory(
+  shmDir: string,
+  name: string,
+  size: number,
+  maxBytes: number,
+  into?: Buffer,
+): Promise<Buffer> {
   if (!NAME.test(name)) {
     throw new SandboxError('INVALID_REQUEST', `shared memory name '${name}' must be 1-64 letters, digits, "_" or "-"`);
   }
@@ -40,7 +50,10 @@ export async function readSharedMemory(shmDir: string, name: string, size: numbe
         `shared memory region '${name}' holds ${stat.size} bytes, fewer than the ${size} announced`,
       );
     }
-    const buffer = Buffer.allocUnsafe(size);
+    if (into && into.length < size) {
+      throw new RangeError(`a buffer of ${into.length} bytes cannot hold shared memory region '${name}' (${size})`);
+    }
+    const buffer = into ? into.subarray(0, size) : Buffer.allocUnsafe(size);
     const { bytesRead } = await handle.read(buffer, 0, size, 0);
     return bytesRead === size ? buffer : buffer.subarray(0, bytesRead);
   } finally {

@@ -40,6 +40,22 @@ describe('shared memory: the zero-copy path from plugin to host', () => {
     assert.ok(direct.equals(bytes));
   });
 
+  it('reads frame after frame into a buffer the host owns, and refuses one too small', async () => {
+    const framer = t.orchestrator.find('school-a', FRAMER);
+    const mirror = Buffer.alloc(FRAME_BYTES + 10);
+    for (const seed of [4, 5]) {
+      await call('frame_shm', { size: FRAME_BYTES, seed });
+      const frame = await framer.readSharedMemory('frame', mirror);
+      assert.equal(frame.buffer, mirror.buffer, 'no new buffer');
+      assert.equal(frame.length, FRAME_BYTES);
+      assert.ok(frame.equals(expected(FRAME_BYTES, seed)), `frame ${seed}`);
+    }
+    await assert.rejects(
+      framer.readSharedMemory('frame', Buffer.alloc(100)),
+      /cannot hold shared memory region 'frame'/,
+    );
+  });
+
   it('rejects a bad name and a size beyond the plugin’s shm_mb', async () => {
     for (const name of ['../escape', 'a/b', '', 'x'.repeat(65)]) {
       const refused = (await call('announce', { name, size: 10 })).body;

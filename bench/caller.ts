@@ -1,0 +1,82 @@
+/**
+ * The calling side of the gateway benchmark, in its own process as a plugin would be: makes the
+ * parent's calls over the real sockets and reports the timings. Started by gateway.bench.ts.
+ */
+import { UpstreamHost } from '../src/gateway/index.ts';
+import { TestGatewayClient } from '../test/helpers/gateway-client.ts';
+
+export type CallPath = 'gateway' | 'direct';
+
+export interface CallerSetup {
+  gatewaySocket: string;
+  hostAddress: string;
+  pluginId: string;
+  token: string;
+}
+
+export type CallerCommand =
+  | { kind: 'sequential'; path: CallPath; calls: number }
+  | { kind: 'concurrent'; path: CallPath; calls: number; concurrency: number };
+
+/** Latencies of sequential calls, or the wall time of concurrent ones (ms). */
+export type CallerAnswer = { latencies: number[]; elapsedMs: number } | { error: string };
+
+const DEADLINE_MS = 10_000;
+
+function connect(setup: CallerSetup): Record<CallPath, () => Promise<void>> & { close(): void } {
+  const gateway = new TestGatewayClient(setup.gatewaySocket);
+  const direct = new UpstreamHost(setup.hostAddress);
+  const payload = {};
+  const bytes = Buffer.from(JSON.stringify(payload));
+  const request = { tenant: 'bench', plugin_id: setup.pluginId, instance_id: 'bench', api_name: 'get_courses' };
+  return {
+    gateway: async () => {
+      const r = await gateway.callApi('get_courses', payload, setup.token);
+      if (r.code !== 'OK') throw new Error(`gateway call failed: ${r.code} ${r.message}`);
+    },
+    direct: async () => {
+      await direct.invoke({ ...request, payload: bytes }, Date.now() + DEADLINE_MS);
+    },
+    close: () => {
+      gateway.close();
+      direct.close();
+    },
+  };
+}
+
+async function run(paths: Record<CallPath, () => Promise<void>>, command: CallerCommand): Promise<CallerAnswer> {
+  const call = paths[command.path];
+  const started = performance.now();
+  if (command.kind === 'sequential') {
+    const latencies: number[] = [];
+    for (let i = 0; i < command.calls; i++) {
+      const t0 = performance.now();
+      await call();
+      latencies.push(performance.now() - t0);
+    }
+    return { latencies, elapsedMs: performance.now() - started };
+  }
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: command.concurrency }, async () => {
+      while (next++ < command.calls) await call();
+    }),
+  );
+  return { latencies: [], elapsedMs: performance.now() - started };
+}
+
+if (process.send) {
+  const setup = JSON.parse(process.argv[2] ?? '{}') as CallerSetup;
+  const paths = connect(setup);
+  process.on('message', (command: CallerCommand | 'stop') => {
+    if (command === 'stop') {
+      paths.close();
+      process.disconnect();
+      return;
+    }
+    run(paths, command).then(
+      (answer) => process.send?.(answer),
+      (err: unknown) => process.send?.({ error: (err as Error).message }),
+    );
+  });
+}
