@@ -11,6 +11,7 @@ import {
   buildSandboxSpec,
   createPluginDirectories,
   pinPluginSocket,
+  checkSharedMemory,
   readSharedMemory,
   removePluginDirectories,
   type DockerSandboxRuntime,
@@ -211,6 +212,7 @@ export class PluginInstance {
       gid: config.sandboxGid,
     };
     this.dirs = await createPluginDirectories(roots, this.instanceId, manifest.sandbox.shmMb, this.log);
+    const { shmDir } = this.dirs;
     const identity = {
       tenant: this.tenant.id,
       pluginId: manifest.id,
@@ -237,6 +239,8 @@ export class PluginInstance {
             `shared memory size ${size} exceeds this plugin's shm_mb (${max} bytes)`,
           );
         }
+        // Only a region that is there, in this plugin's own directory, can be announced.
+        await checkSharedMemory(shmDir, name, size, max);
         this.regions.set(name, size);
       },
       log: this.log.child({ pluginId: manifest.id }),

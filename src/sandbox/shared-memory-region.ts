@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { SandboxError } from '../errors/index.ts';
 
@@ -7,8 +7,6 @@ const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * Reads a region a plugin wrote to its /dev/shm (the host side of the specification's shm.read).
- * The plugin controls that directory, so the file is opened without following a symlink and must
- * be a regular file of at least `size` bytes, and `size` within the plugin's shm size.
  *
  * The bytes go `into` a buffer the caller owns and reuses (frame after frame, nothing is
  * allocated: a fresh 6 MB buffer costs more than the copy), or else into a new one. A read is
@@ -21,6 +19,29 @@ export async function readSharedMemory(
   maxBytes: number,
   into?: Buffer,
 ): Promise<Buffer> {
+  if (into && into.length < size) {
+    throw new RangeError(`a buffer of ${into.length} bytes cannot hold shared memory region '${name}' (${size})`);
+  }
+  const handle = await openRegion(shmDir, name, size, maxBytes);
+  try {
+    const buffer = into ? into.subarray(0, size) : Buffer.allocUnsafe(size);
+    const { bytesRead } = await handle.read(buffer, 0, size, 0);
+    return bytesRead === size ? buffer : buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Throws unless the region `name` could be read now: what an announcement is checked against. */
+export async function checkSharedMemory(shmDir: string, name: string, size: number, maxBytes: number): Promise<void> {
+  await (await openRegion(shmDir, name, size, maxBytes)).close();
+}
+
+/**
+ * The plugin controls its shm directory, so a region is opened without following a symlink and
+ * must be a regular file of at least `size` bytes, and `size` within the plugin's shm size.
+ */
+async function openRegion(shmDir: string, name: string, size: number, maxBytes: number): Promise<FileHandle> {
   if (!NAME.test(name)) {
     throw new SandboxError('INVALID_REQUEST', `shared memory name '${name}' must be 1-64 letters, digits, "_" or "-"`);
   }
@@ -30,7 +51,7 @@ export async function readSharedMemory(
       `shared memory size ${size} must be 1..${maxBytes} bytes (the plugin's shm_mb)`,
     );
   }
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(path.join(shmDir, name), constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (err) {
@@ -50,13 +71,9 @@ export async function readSharedMemory(
         `shared memory region '${name}' holds ${stat.size} bytes, fewer than the ${size} announced`,
       );
     }
-    if (into && into.length < size) {
-      throw new RangeError(`a buffer of ${into.length} bytes cannot hold shared memory region '${name}' (${size})`);
-    }
-    const buffer = into ? into.subarray(0, size) : Buffer.allocUnsafe(size);
-    const { bytesRead } = await handle.read(buffer, 0, size, 0);
-    return bytesRead === size ? buffer : buffer.subarray(0, bytesRead);
-  } finally {
+    return handle;
+  } catch (err) {
     await handle.close();
+    throw err;
   }
 }

@@ -79,6 +79,15 @@ describe('shared memory: the zero-copy path from plugin to host', () => {
     );
     assert.equal(read.status, 404);
     assert.match(read.body.error.message, /shared memory region 'evil' is a symlink/);
+    const announced = (await call('announce', { name: 'evil', size: 100 })).body;
+    assert.equal(announced.code, 'NOT_FOUND', 'nor can a symlink be announced');
+    assert.match(String(announced.message), /shared memory region 'evil' is a symlink/);
+  });
+
+  it('only a region that exists can be announced', async () => {
+    const announced = (await call('announce', { name: 'never-created', size: 100 })).body;
+    assert.equal(announced.code, 'NOT_FOUND');
+    assert.match(String(announced.message), /shared memory region 'never-created' does not exist/);
   });
 
   it('a region nobody announced is not readable', async () => {
