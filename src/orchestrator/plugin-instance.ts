@@ -232,15 +232,8 @@ export class PluginInstance {
       metrics: this.ctx.metrics,
       audit: this.ctx.audit,
       onSharedMemoryReady: async (name, size) => {
-        const max = manifest.sandbox.shmMb * MIB;
-        if (size > max) {
-          throw new SandboxError(
-            'INVALID_REQUEST',
-            `shared memory size ${size} exceeds this plugin's shm_mb (${max} bytes)`,
-          );
-        }
-        // Only a region that is there, in this plugin's own directory, can be announced.
-        await checkSharedMemory(shmDir, name, size, max);
+        // Only a region that is there, in this plugin's own directory, within its shm_mb.
+        await checkSharedMemory(shmDir, name, size, manifest.sandbox.shmMb * MIB);
         this.regions.set(name, size);
       },
       log: this.log.child({ pluginId: manifest.id }),

@@ -45,10 +45,13 @@ async function openRegion(shmDir: string, name: string, size: number, maxBytes: 
   if (!NAME.test(name)) {
     throw new SandboxError('INVALID_REQUEST', `shared memory name '${name}' must be 1-64 letters, digits, "_" or "-"`);
   }
-  if (!Number.isInteger(size) || size <= 0 || size > maxBytes) {
+  if (!Number.isInteger(size) || size <= 0) {
+    throw new SandboxError('INVALID_REQUEST', `shared memory size ${size} must be a positive whole number of bytes`);
+  }
+  if (size > maxBytes) {
     throw new SandboxError(
       'INVALID_REQUEST',
-      `shared memory size ${size} must be 1..${maxBytes} bytes (the plugin's shm_mb)`,
+      `shared memory size ${size} exceeds this plugin's shm_mb (${maxBytes} bytes)`,
     );
   }
   let handle: FileHandle;

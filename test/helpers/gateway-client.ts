@@ -74,25 +74,34 @@ export class TestGatewayClient {
       metadata: token === undefined ? {} : { session_token: token },
     };
     let call: { cancel(): void } | undefined;
-    const outcome_ = new Promise<CallOutcome>((resolve) => {
+    const ended = new Promise<CallOutcome>((resolve) => {
       call = this.client.CallApi(request, new Metadata(), { deadline: Date.now() + deadlineMs }, (err, response) =>
         resolve(outcome(err, response?.result)),
       );
     });
-    return { outcome: outcome_, cancel: () => call?.cancel() };
+    return { outcome: ended, cancel: () => call?.cancel() };
   }
 
-  /** Opens SubscribeEvents and reports how it ended, or the first event's name. */
-  subscribeOnce(token: string | undefined): Promise<CallOutcome> {
+  /** Opens SubscribeEvents and reports how it ended, or the first event's name, or that `waitMs` passed. */
+  subscribeOnce(token: string | undefined, waitMs = DEADLINE_MS): Promise<CallOutcome> {
     const metadata = new Metadata();
     if (token !== undefined) metadata.set('session_token', token);
     const stream = this.client.SubscribeEvents(metadata);
     return new Promise((resolve) => {
+      // Bounded: a stream that neither fails nor delivers is reported, and closed, after waitMs.
+      const timer = setTimeout(() => {
+        resolve({ code: 'STREAM_LEFT_OPEN', grpcStatus: -1, message: `no event within ${waitMs} ms`, result: null });
+        stream.cancel();
+      }, waitMs);
       stream.on('data', (event) => {
+        clearTimeout(timer);
         resolve({ code: 'OK', grpcStatus: 0, message: '', result: event.event_name });
         stream.cancel();
       });
-      stream.on('error', (err: ServiceError) => resolve(outcome(err, undefined)));
+      stream.on('error', (err: ServiceError) => {
+        clearTimeout(timer);
+        resolve(outcome(err, undefined));
+      });
     });
   }
 
