@@ -2,8 +2,19 @@
  * The calling side of the gateway benchmark, in its own process as a plugin would be: makes the
  * parent's calls over the real sockets and reports the timings. Started by gateway.bench.ts.
  */
-import { UpstreamHost } from '../src/gateway/index.ts';
+import { credentials, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
+import { loadProtocol, type HostApiRequest } from '../src/protocol/index.ts';
 import { TestGatewayClient } from '../test/helpers/gateway-client.ts';
+
+/** The host's unary Invoke: one call, one HTTP/2 stream, as a plugin's CallApi to a host would be. */
+type DirectClient = Client & {
+  Invoke(
+    request: HostApiRequest,
+    metadata: Metadata,
+    options: object,
+    callback: (err: ServiceError | null) => void,
+  ): void;
+};
 
 export type CallPath = 'gateway' | 'direct';
 
@@ -25,7 +36,8 @@ const DEADLINE_MS = 10_000;
 
 function connect(setup: CallerSetup): Record<CallPath, () => Promise<void>> & { close(): void } {
   const gateway = new TestGatewayClient(setup.gatewaySocket);
-  const direct = new UpstreamHost(setup.hostAddress);
+  const { HostService } = loadProtocol();
+  const direct = new HostService(setup.hostAddress, credentials.createInsecure()) as unknown as DirectClient;
   const payload = {};
   const bytes = Buffer.from(JSON.stringify(payload));
   const request = { tenant: 'bench', plugin_id: setup.pluginId, instance_id: 'bench', api_name: 'get_courses' };
@@ -34,9 +46,12 @@ function connect(setup: CallerSetup): Record<CallPath, () => Promise<void>> & { 
       const r = await gateway.callApi('get_courses', payload, setup.token);
       if (r.code !== 'OK') throw new Error(`gateway call failed: ${r.code} ${r.message}`);
     },
-    direct: async () => {
-      await direct.invoke({ ...request, payload: bytes }, Date.now() + DEADLINE_MS);
-    },
+    direct: () =>
+      new Promise((resolve, reject) =>
+        direct.Invoke({ ...request, payload: bytes }, new Metadata(), { deadline: Date.now() + DEADLINE_MS }, (err) =>
+          err ? reject(err) : resolve(),
+        ),
+      ),
     close: () => {
       gateway.close();
       direct.close();

@@ -35,6 +35,7 @@ import { EventFeed } from './event-feed.ts';
 import { enforcePingPolicy } from './ping-policy.ts';
 import type { SessionIdentity, SessionTokens } from './session-tokens.ts';
 import { TokenBucket } from './token-bucket.ts';
+import type { UpstreamCalls } from './upstream-calls.ts';
 import type { UpstreamHost } from './upstream-host.ts';
 
 const SHUTDOWN_GRACE_MS = 2_000;
@@ -98,6 +99,7 @@ export class PolicyGateway {
   readonly registered: Promise<PluginRegisterRequest>;
   private closing: Promise<void> | undefined;
   private readonly bucket: TokenBucket;
+  private readonly upstreamCalls: UpstreamCalls;
   private inFlight = 0;
   private streams = 0;
   private readonly labels: { tenant: string; plugin: string };
@@ -111,6 +113,7 @@ export class PolicyGateway {
     this.registered = new Promise((resolve) => (this.registeredResolve = resolve));
     const { limits } = options;
     this.bucket = new TokenBucket(limits.callsPerSecond, limits.burst);
+    this.upstreamCalls = options.upstream.openCalls();
     this.labels = { tenant: options.identity.tenant, plugin: options.identity.pluginId };
     this.server = new Server({
       'grpc.max_receive_message_length': limits.maxMessageBytes + MESSAGE_HEADROOM_BYTES,
@@ -148,7 +151,7 @@ export class PolicyGateway {
   }
 
   close(): Promise<void> {
-    this.closing ??= shutdownServer(this.server, SHUTDOWN_GRACE_MS);
+    this.closing ??= shutdownServer(this.server, SHUTDOWN_GRACE_MS).then(() => this.upstreamCalls.close());
     return this.closing;
   }
 
@@ -276,7 +279,7 @@ export class PolicyGateway {
       api_name: apiName,
       payload,
     };
-    return this.options.upstream.invoke(request, deadlineOf(call, limits.maxDeadlineMs), call);
+    return this.upstreamCalls.invoke(request, deadlineOf(call, limits.maxDeadlineMs), call);
   }
 
   /** The plugin's shm region is ready; answered here, as the region lives in its shm directory. */

@@ -1,16 +1,10 @@
-import type { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { credentials, Metadata, type Client, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
-import { fromGrpcError, isServiceError } from '../errors/index.ts';
-import { loadProtocol, type HostApiRequest, type PluginApiResponse, type PluginEvent } from '../protocol/index.ts';
+import { credentials, type Client, type ClientDuplexStream, type ClientReadableStream } from '@grpc/grpc-js';
+import { loadProtocol, type HostCall, type HostResult, type PluginEvent } from '../protocol/index.ts';
+import { UpstreamCalls } from './upstream-calls.ts';
 
 type HostClient = Client & {
-  Invoke(
-    request: HostApiRequest,
-    metadata: Metadata,
-    options: { deadline: number },
-    callback: (err: ServiceError | null, response?: PluginApiResponse) => void,
-  ): { cancel(): void };
+  Calls(): ClientDuplexStream<HostCall, HostResult>;
   WatchEvents(request: { tenant: string }): ClientReadableStream<PluginEvent>;
 };
 
@@ -41,21 +35,9 @@ export class UpstreamHost {
     this.client = new HostService(address, creds, options) as unknown as HostClient;
   }
 
-  /**
-   * Forwards one call. When `plugin` (the plugin's call) emits 'cancelled' before the answer is
-   * in, the upstream call is cancelled too. (A listener rather than an AbortSignal: grpc-js emits
-   * 'cancelled' as every call closes, and aborting builds a DOMException each time.)
-   */
-  invoke(request: HostApiRequest, deadlineMs: number, plugin?: EventEmitter): Promise<PluginApiResponse> {
-    return new Promise((resolve, reject) => {
-      const call = this.client.Invoke(request, new Metadata(), { deadline: deadlineMs }, (err, response) => {
-        plugin?.off('cancelled', cancel);
-        if (err) return reject(isServiceError(err) ? fromGrpcError(err, request.api_name) : err);
-        return resolve(response as PluginApiResponse);
-      });
-      const cancel = () => call.cancel();
-      plugin?.once('cancelled', cancel);
-    });
+  /** A stream of calls for one gateway; it shares this host's channel with every other gateway's. */
+  openCalls(): UpstreamCalls {
+    return new UpstreamCalls(() => this.client.Calls());
   }
 
   watchEvents(tenant: string): ClientReadableStream<PluginEvent> {

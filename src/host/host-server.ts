@@ -2,6 +2,7 @@ import {
   Server,
   ServerCredentials,
   type sendUnaryData,
+  type ServerDuplexStream,
   type ServerUnaryCall,
   type ServerWritableStream,
 } from '@grpc/grpc-js';
@@ -13,6 +14,8 @@ import {
   loadProtocol,
   shutdownServer,
   type HostApiRequest,
+  type HostCall,
+  type HostResult,
   type PluginApiResponse,
   type PluginEvent,
   type WatchEventsRequest,
@@ -24,6 +27,7 @@ import { PluginDataStore, SettingsStore } from './key-value-store.ts';
 import { ScheduleStore } from './schedule.ts';
 
 const SHUTDOWN_GRACE_MS = 2_000;
+const EMPTY = Buffer.alloc(0);
 
 /**
  * The built-in reference ClassTop host: serves `ClassTopHostService` (the upstream contract) on a
@@ -48,6 +52,7 @@ export class HostServer {
       log: this.log,
     };
     this.server.addService(loadProtocol().HostService.service, {
+      Calls: this.calls.bind(this),
       Invoke: this.invoke.bind(this),
       WatchEvents: this.watchEvents.bind(this),
     });
@@ -78,37 +83,57 @@ export class HostServer {
     return this.closing;
   }
 
+  /**
+   * The gateway's call stream: each call is answered on the stream as soon as it is done. A
+   * withdrawn call (`cancel`) is not stopped: the handlers are short Redis operations, and the
+   * gateway drops an answer it no longer waits for.
+   */
+  private calls(stream: ServerDuplexStream<HostCall, HostResult>): void {
+    stream.on('data', ({ id, request, cancel }: HostCall) => {
+      if (cancel || !request) return;
+      void this.run(request).then(
+        (response) => !stream.cancelled && stream.write({ id, response }),
+        (err: unknown) => {
+          const failure = this.failed(err, request);
+          if (stream.cancelled) return;
+          stream.write({
+            id,
+            response: { success: false, error_message: failure.message, result: EMPTY, error_code: failure.code },
+          });
+        },
+      );
+    });
+    stream.on('end', () => stream.end());
+  }
+
   private invoke(
     call: ServerUnaryCall<HostApiRequest, PluginApiResponse>,
     callback: sendUnaryData<PluginApiResponse>,
   ): void {
-    const { tenant, plugin_id: pluginId, instance_id: instanceId, api_name: apiName, payload } = call.request;
-    void this.handle(apiName, payload, { tenant, pluginId, instanceId }).then(
-      (result) =>
-        callback(null, {
-          success: true,
-          error_message: '',
-          result: Buffer.from(JSON.stringify(result ?? null)),
-          error_code: 'OK',
-        }),
-      (err: unknown) => {
-        const failure = asSandboxError(err, `${apiName} failed`);
-        if (failure.code === 'INTERNAL_ERROR') this.log.error({ err, tenant, pluginId, apiName }, 'host call failed');
-        callback(toGrpcStatus(failure));
-      },
+    void this.run(call.request).then(
+      (response) => callback(null, response),
+      (err: unknown) => callback(toGrpcStatus(this.failed(err, call.request))),
     );
   }
 
-  private async handle(
-    apiName: string,
-    payload: Buffer,
-    ctx: { tenant: string; pluginId: string; instanceId: string },
-  ): Promise<unknown> {
-    if (!ctx.tenant || !ctx.pluginId) throw new SandboxError('INVALID_REQUEST', 'tenant and plugin_id are required');
+  private async run(request: HostApiRequest): Promise<PluginApiResponse> {
+    const { tenant, plugin_id: pluginId, instance_id: instanceId, api_name: apiName, payload } = request;
+    if (!tenant || !pluginId) throw new SandboxError('INVALID_REQUEST', 'tenant and plugin_id are required');
     const api = findHostApi(apiName);
     const handler = api && HOST_API_HANDLERS[apiName as keyof typeof HOST_API_HANDLERS];
     if (!api || !handler) throw new SandboxError('NOT_FOUND', `unknown host API '${apiName}'`);
-    return handler(ctx, parsePayload(apiName, api, payload), this.stores);
+    const result = await handler({ tenant, pluginId, instanceId }, parsePayload(apiName, api, payload), this.stores);
+    return { success: true, error_message: '', result: Buffer.from(JSON.stringify(result ?? null)), error_code: 'OK' };
+  }
+
+  /** The failure of `request` as a SandboxError, logged when it is the host's own fault. */
+  private failed(err: unknown, request: HostApiRequest): SandboxError {
+    const failure = asSandboxError(err, `${request.api_name} failed`);
+    if (failure.code === 'INTERNAL_ERROR') {
+      const { tenant, plugin_id: pluginId, api_name: apiName } = request;
+      this.log.error({ err, tenant, pluginId, apiName }, 'host call failed');
+    }
+    return failure;
   }
 
   private watchEvents(call: ServerWritableStream<WatchEventsRequest, PluginEvent>): void {

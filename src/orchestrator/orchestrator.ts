@@ -219,7 +219,7 @@ export class Orchestrator {
         await run().catch((err: unknown) => this.log.error({ err, pluginId: plugin.pluginId }, 'disable failed'));
     }
     clearInterval(this.heartbeat);
-    this.audit?.flush();
+    this.audit?.close();
     await this.redis?.del(redisKeys.orchestratorAlive(this.config.orchestratorId)).catch(() => undefined);
     this.upstream?.close();
     for (const upstream of this.tenantUpstreams.values()) upstream.close();

@@ -20,6 +20,8 @@ const DECLARED: Record<string, string[]> = {
   'classtop.plugin.PluginLifecycleRequest': ['action', 'state_data'],
   'classtop.plugin.PluginLifecycleResponse': ['success', 'message', 'saved_state', 'error_code'],
   'classtop.host.v1.HostApiRequest': ['tenant', 'plugin_id', 'instance_id', 'api_name', 'payload'],
+  'classtop.host.v1.HostCall': ['id', 'request', 'deadline_ms', 'cancel'],
+  'classtop.host.v1.HostResult': ['id', 'response'],
   'classtop.host.v1.WatchEventsRequest': ['tenant'],
 };
 

@@ -68,6 +68,19 @@ export interface HostApiRequest {
   payload: Buffer;
 }
 
+/** One call on the gateway's `Calls` stream; `cancel` withdraws the call `id`. */
+export interface HostCall {
+  id: number;
+  request: HostApiRequest | null;
+  deadline_ms: number;
+  cancel: boolean;
+}
+
+export interface HostResult {
+  id: number;
+  response: PluginApiResponse | null;
+}
+
 export interface WatchEventsRequest {
   tenant: string;
 }

@@ -181,10 +181,12 @@ describe('gateway limits: every call has a limit, and a neighbour keeps being se
         .trim()
         .split('\n')
         .map((l) => JSON.parse(l) as Record<string, unknown>);
-    const lines = await pollUntil(read, (all) => all.some((l) => l.code === 'RATE_LIMIT_EXCEEDED'), {
-      intervalMs: POLL_MS,
-      maxPolls: MAX_POLLS,
-    });
+    // Records are written in batches, at least once a second: wait for the last one looked for.
+    const lines = await pollUntil(
+      read,
+      (all) => all.some((l) => l.code === 'RATE_LIMIT_EXCEEDED') && all.some((l) => l.api === 'keepalive'),
+      { intervalMs: POLL_MS, maxPolls: MAX_POLLS },
+    );
     const denied = lines.find((l) => l.code === 'RATE_LIMIT_EXCEEDED');
     assert.deepEqual(denied && [denied.stream, denied.tenant, denied.pluginId, denied.api, denied.decision], [
       'audit',

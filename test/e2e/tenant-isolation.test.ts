@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Server, ServerCredentials, status as GrpcStatus, type ServerUnaryCall } from '@grpc/grpc-js';
-import { loadProtocol, type HostApiRequest } from '../../src/protocol/index.ts';
+import { Server, ServerCredentials, status as GrpcStatus, type ServerDuplexStream } from '@grpc/grpc-js';
+import { loadProtocol, type HostCall } from '../../src/protocol/index.ts';
 import { after, before, describe, it } from 'node:test';
 import { redisKeys } from '../../src/redis/index.ts';
 import { TestGatewayClient } from '../helpers/gateway-client.ts';
@@ -148,8 +148,8 @@ describe('an upstream host that is down', () => {
 });
 
 describe('a slow upstream host', () => {
-  /** An operator's host that never answers Invoke, and notes each call it sees cancelled. */
-  const held: Array<{ api: string; cancelled: boolean }> = [];
+  /** An operator's host that never answers a call, and notes each call the gateway withdraws. */
+  const held: Array<{ id: number; api: string; cancelled: boolean }> = [];
   const scratch = mkdtempSync(path.join(tmpdir(), 'ct-slow-upstream-'));
   const upstream = new Server();
   let t: TestOrchestrator;
@@ -158,11 +158,14 @@ describe('a slow upstream host', () => {
 
   before(async () => {
     upstream.addService(loadProtocol().HostService.service, {
-      Invoke: (call: ServerUnaryCall<HostApiRequest, unknown>) => {
-        const entry = { api: call.request.api_name, cancelled: false };
-        held.push(entry);
-        call.on('cancelled', () => (entry.cancelled = true));
+      Calls: (stream: ServerDuplexStream<HostCall, unknown>) => {
+        stream.on('data', ({ id, request, cancel }: HostCall) => {
+          if (!cancel) held.push({ id, api: request?.api_name ?? '', cancelled: false });
+          const entry = held.find((h) => h.id === id);
+          if (cancel && entry) entry.cancelled = true;
+        });
       },
+      Invoke: () => {},
       WatchEvents: () => {},
     });
     const address = `unix://${path.join(scratch, 'host.sock')}`;
@@ -191,7 +194,7 @@ describe('a slow upstream host', () => {
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  it('a plugin cancelling its call cancels the upstream call', async () => {
+  it('a plugin cancelling its call withdraws it from the upstream host', async () => {
     const call = client.startCall('log_info', { message: 'cancel me' }, token);
     const entry = await pollUntil(
       () => held.find((h) => h.api === 'log_info'),
@@ -207,7 +210,7 @@ describe('a slow upstream host', () => {
       (done) => done === true,
       { intervalMs: POLL_MS, maxPolls: SLOW_DEADLINE_CAP_MS / POLL_MS / 4 },
     );
-    assert.equal(cancelled, true, "the upstream call was cancelled with the plugin's");
+    assert.equal(cancelled, true, 'the gateway told the host to drop the call');
   });
 
   it("a call the host does not answer ends with TIMEOUT at the tenant's deadline cap, not the plugin's", async () => {
@@ -221,6 +224,6 @@ describe('a slow upstream host', () => {
       (done) => done === true,
       { intervalMs: POLL_MS, maxPolls: MAX_POLLS },
     );
-    assert.equal(cancelled, true, 'the upstream call ended with it');
+    assert.equal(cancelled, true, 'the gateway told the host to drop the call');
   });
 });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { SandboxError } from '../../src/errors/index.ts';
-import { UpstreamHost } from '../../src/gateway/index.ts';
+import { UpstreamHost, type UpstreamCalls } from '../../src/gateway/index.ts';
 import { HostServer } from '../../src/host/index.ts';
 import type { PluginEvent } from '../../src/protocol/index.ts';
 import { EmbeddedRedis } from '../../src/redis/index.ts';
@@ -18,7 +18,8 @@ describe('the built-in ClassTop host on Redis, over gRPC', () => {
   let redisServer: EmbeddedRedis;
   let redis: Redis;
   let host: HostServer;
-  let client: UpstreamHost;
+  let upstream: UpstreamHost;
+  let client: UpstreamCalls;
   let socket: string;
 
   async function startHost(): Promise<void> {
@@ -26,11 +27,13 @@ describe('the built-in ClassTop host on Redis, over gRPC', () => {
     redis = new Redis({ path: redisServer.socketPath });
     host = new HostServer(redis, testLogger());
     await host.listen(`unix://${socket}`);
-    client = new UpstreamHost(`unix://${socket}`);
+    upstream = new UpstreamHost(`unix://${socket}`);
+    client = upstream.openCalls();
   }
 
   async function stopHost(): Promise<void> {
     client?.close();
+    upstream?.close();
     await host?.close();
     redis?.disconnect();
     await redisServer?.stop();
@@ -176,7 +179,7 @@ describe('the built-in ClassTop host on Redis, over gRPC', () => {
   });
 
   it("streams one tenant's events, system events marked as such", async () => {
-    const stream = client.watchEvents('school-b');
+    const stream = upstream.watchEvents('school-b');
     const received: PluginEvent[] = [];
     stream.on('data', (event: PluginEvent) => received.push(event));
     stream.on('error', () => undefined);

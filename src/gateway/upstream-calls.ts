@@ -1,0 +1,125 @@
+import type { EventEmitter } from 'node:events';
+import type { ClientDuplexStream } from '@grpc/grpc-js';
+import { isPluginErrorCode, SandboxError } from '../errors/index.ts';
+import type { HostApiRequest, HostCall, HostResult, PluginApiResponse } from '../protocol/index.ts';
+
+interface Pending {
+  apiName: string;
+  resolve: (response: PluginApiResponse) => void;
+  reject: (err: SandboxError) => void;
+  timer: NodeJS.Timeout;
+  plugin: EventEmitter | undefined;
+  onCancelled: () => void;
+}
+
+const LAST_ID = 0xffff_ffff;
+
+/**
+ * One gateway's calls to its upstream host, many on one gRPC stream (`Calls` in
+ * classtop_host.proto): a call costs a message each way rather than an HTTP/2 stream of its own.
+ * The stream is opened on the first call and again after it fails. Deadlines and cancellation
+ * are kept here, per call: at either, the call ends and the host is told to drop it.
+ */
+export class UpstreamCalls {
+  private readonly open: () => ClientDuplexStream<HostCall, HostResult>;
+  private stream: ClientDuplexStream<HostCall, HostResult> | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private lastId = 0;
+  private closed = false;
+
+  constructor(open: () => ClientDuplexStream<HostCall, HostResult>) {
+    this.open = open;
+  }
+
+  /**
+   * Forwards one call, to be answered by `deadlineMs` (epoch ms). When `plugin` (the plugin's own
+   * call) emits 'cancelled' first, the call is withdrawn. (A listener rather than an AbortSignal:
+   * grpc-js emits 'cancelled' as every call closes, and aborting builds a DOMException each time.)
+   */
+  invoke(request: HostApiRequest, deadlineMs: number, plugin?: EventEmitter): Promise<PluginApiResponse> {
+    if (this.closed) {
+      return Promise.reject(new SandboxError('INTERNAL_ERROR', `${request.api_name}: the gateway is closing`));
+    }
+    const apiName = request.api_name;
+    return new Promise((resolve, reject) => {
+      const id = this.nextId();
+      const waitMs = Math.max(0, deadlineMs - Date.now());
+      const entry: Pending = {
+        apiName,
+        resolve,
+        reject,
+        plugin,
+        timer: setTimeout(
+          () =>
+            this.withdraw(id, new SandboxError('TIMEOUT', `${apiName}: the host did not answer within ${waitMs} ms`)),
+          waitMs,
+        ),
+        onCancelled: () => this.withdraw(id, new SandboxError('TIMEOUT', `${apiName}: cancelled by the plugin`)),
+      };
+      this.pending.set(id, entry);
+      plugin?.once('cancelled', entry.onCancelled);
+      this.connected().write({ id, request, deadline_ms: deadlineMs, cancel: false });
+    });
+  }
+
+  /** Ends the stream; calls still waiting fail. */
+  close(): void {
+    this.closed = true;
+    this.failAll('the gateway is closing');
+    this.stream?.end();
+    this.stream = undefined;
+  }
+
+  private connected(): ClientDuplexStream<HostCall, HostResult> {
+    if (this.stream) return this.stream;
+    const stream = this.open();
+    stream.on('data', (result: HostResult) => this.answered(result));
+    const lost = (reason: string) => {
+      if (this.stream !== stream) return;
+      this.stream = undefined;
+      this.failAll(reason);
+    };
+    stream.on('error', (err: Error & { details?: string }) => lost(err.details || err.message));
+    stream.on('end', () => lost('the host ended the call stream'));
+    this.stream = stream;
+    return stream;
+  }
+
+  private answered({ id, response }: HostResult): void {
+    const entry = this.settle(id);
+    if (!entry) return; // withdrawn: its answer is not waited for any more
+    if (response?.success) return entry.resolve(response);
+    const code = isPluginErrorCode(response?.error_code) ? response.error_code : 'INTERNAL_ERROR';
+    const message = response?.error_message || `${entry.apiName}: the host answered with no result`;
+    entry.reject(new SandboxError(code === 'OK' ? 'INTERNAL_ERROR' : code, message));
+  }
+
+  /** Ends the call `id` with `err` and tells the host to drop it. */
+  private withdraw(id: number, err: SandboxError): void {
+    const entry = this.settle(id);
+    if (!entry) return;
+    entry.reject(err);
+    this.stream?.write({ id, request: null, deadline_ms: 0, cancel: true });
+  }
+
+  private settle(id: number): Pending | undefined {
+    const entry = this.pending.get(id);
+    if (!entry) return undefined;
+    this.pending.delete(id);
+    clearTimeout(entry.timer);
+    entry.plugin?.off('cancelled', entry.onCancelled);
+    return entry;
+  }
+
+  private failAll(reason: string): void {
+    for (const id of [...this.pending.keys()]) {
+      const entry = this.settle(id);
+      entry?.reject(new SandboxError('INTERNAL_ERROR', `${entry.apiName}: upstream host unavailable: ${reason}`));
+    }
+  }
+
+  private nextId(): number {
+    this.lastId = this.lastId === LAST_ID ? 1 : this.lastId + 1;
+    return this.lastId;
+  }
+}
