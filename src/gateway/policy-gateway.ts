@@ -259,8 +259,8 @@ export class PolicyGateway {
     answer.then(
       (response) => {
         this.inFlight--;
-        this.decided(apiName, 'OK', started);
         callback(null, response);
+        this.decided(apiName, 'OK', started);
       },
       (err: unknown) => {
         this.inFlight--;
@@ -362,8 +362,8 @@ export class PolicyGateway {
   private fail(context: string, err: unknown, callback: sendUnaryData<never>, started = performance.now()): void {
     const failure = asSandboxError(err, `${context} failed`);
     if (failure.code === 'INTERNAL_ERROR') this.log.error({ apiName: context, reason: failure.message }, 'call failed');
-    this.decided(context, failure.code, started, failure.message);
     callback(toGrpcStatus(failure));
+    this.decided(context, failure.code, started, failure.message);
   }
 
   /** The labelled metric series of (api, code), looked up once rather than on every call. */
@@ -383,7 +383,7 @@ export class PolicyGateway {
     return found;
   }
 
-  /** Audit record and metrics of one decision. */
+  /** Audit record and metrics of one decision, taken after the answer is on its way (off the call's latency). */
   private decided(api: string, code: string, started: number, reason?: string): void {
     const latencyMs = performance.now() - started;
     const { identity } = this.options;
