@@ -233,7 +233,7 @@ export class PluginInstance {
       audit: this.ctx.audit,
       onSharedMemoryReady: async (name, size) => {
         // Only a region that is there, in this plugin's own directory, within its shm_mb.
-        await checkSharedMemory(shmDir, name, size, manifest.sandbox.shmMb * MIB);
+        checkSharedMemory(shmDir, name, size, manifest.sandbox.shmMb * MIB);
         this.regions.set(name, size);
       },
       log: this.log.child({ pluginId: manifest.id }),

@@ -1,8 +1,9 @@
-import { constants } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, read } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { SandboxError } from '../errors/index.ts';
 
+const readAt = promisify(read);
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
@@ -22,26 +23,28 @@ export async function readSharedMemory(
   if (into && into.length < size) {
     throw new RangeError(`a buffer of ${into.length} bytes cannot hold shared memory region '${name}' (${size})`);
   }
-  const handle = await openRegion(shmDir, name, size, maxBytes);
+  const fd = openRegion(shmDir, name, size, maxBytes);
   try {
     const buffer = into ? into.subarray(0, size) : Buffer.allocUnsafe(size);
-    const { bytesRead } = await handle.read(buffer, 0, size, 0);
+    const { bytesRead } = await readAt(fd, buffer, 0, size, 0);
     return bytesRead === size ? buffer : buffer.subarray(0, bytesRead);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
 /** Throws unless the region `name` could be read now: what an announcement is checked against. */
-export async function checkSharedMemory(shmDir: string, name: string, size: number, maxBytes: number): Promise<void> {
-  await (await openRegion(shmDir, name, size, maxBytes)).close();
+export function checkSharedMemory(shmDir: string, name: string, size: number, maxBytes: number): void {
+  closeSync(openRegion(shmDir, name, size, maxBytes));
 }
 
 /**
  * The plugin controls its shm directory, so a region is opened without following a symlink and
  * must be a regular file of at least `size` bytes, and `size` within the plugin's shm size.
+ * Open and stat are synchronous: on the plugin's tmpfs they are memory operations of a few
+ * microseconds, not worth a thread-pool round trip each.
  */
-async function openRegion(shmDir: string, name: string, size: number, maxBytes: number): Promise<FileHandle> {
+function openRegion(shmDir: string, name: string, size: number, maxBytes: number): number {
   if (!NAME.test(name)) {
     throw new SandboxError('INVALID_REQUEST', `shared memory name '${name}' must be 1-64 letters, digits, "_" or "-"`);
   }
@@ -54,9 +57,10 @@ async function openRegion(shmDir: string, name: string, size: number, maxBytes: 
       `shared memory size ${size} exceeds this plugin's shm_mb (${maxBytes} bytes)`,
     );
   }
-  let handle: FileHandle;
+  let fd: number;
   try {
-    handle = await open(path.join(shmDir, name), constants.O_RDONLY | constants.O_NOFOLLOW);
+    // O_NONBLOCK: a FIFO planted under the name must not hold the open (it is then refused below).
+    fd = openSync(path.join(shmDir, name), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ELOOP' ? 'is a symlink' : code === 'ENOENT' ? 'does not exist' : `cannot be opened (${code})`;
@@ -67,16 +71,19 @@ async function openRegion(shmDir: string, name: string, size: number, maxBytes: 
     );
   }
   try {
-    const stat = await handle.stat();
-    if (!stat.isFile() || stat.size < size) {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) {
+      throw new SandboxError('INVALID_REQUEST', `shared memory region '${name}' is not a regular file`);
+    }
+    if (stat.size < size) {
       throw new SandboxError(
         'INVALID_REQUEST',
         `shared memory region '${name}' holds ${stat.size} bytes, fewer than the ${size} announced`,
       );
     }
-    return handle;
+    return fd;
   } catch (err) {
-    await handle.close();
+    closeSync(fd);
     throw err;
   }
 }
