@@ -58,7 +58,13 @@ export class UpstreamCalls {
       };
       this.pending.set(id, entry);
       plugin?.once('cancelled', entry.onCancelled);
-      this.connected().write({ id, request, deadline_ms: deadlineMs, cancel: false });
+      try {
+        this.connected().write({ id, request, deadline_ms: deadlineMs, cancel: false });
+      } catch (err) {
+        // grpc-js refuses a new stream once the channel is closed: end the call now, timer and all.
+        this.settle(id);
+        reject(new SandboxError('INTERNAL_ERROR', `${apiName}: upstream host unavailable: ${(err as Error).message}`));
+      }
     });
   }
 

@@ -142,6 +142,16 @@ describe('UpstreamCalls: many calls on one stream to a real upstream', () => {
     calls.close();
   });
 
+  it('fails a call at once when the channel to the host is closed', async () => {
+    const closedHost = new UpstreamHost(`unix://${path.join(scratch, 'host.sock')}`);
+    const calls = closedHost.openCalls();
+    closedHost.close();
+    const err = await calls.invoke(request('after-0'), Date.now() + 60_000).catch((e: unknown) => e);
+    assert.ok(err instanceof SandboxError);
+    assert.equal(err.code, 'INTERNAL_ERROR');
+    assert.match(err.message, /^after-0: upstream host unavailable: /);
+  });
+
   it('fails calls still waiting when closed, and refuses new ones', async () => {
     const calls = upstream.openCalls();
     const waiting = calls.invoke(request('hang'), Date.now() + 60_000).catch((e: unknown) => e);
