@@ -15,7 +15,3 @@ export function fromGrpcError(err: ServiceError, context: string): SandboxError 
   const code = isPluginErrorCode(trailer) ? trailer : errorCodeFromGrpcStatus(err.code);
   return new SandboxError(code, `${context}: ${err.details || err.message}`, { cause: err });
 }
-
-export function isServiceError(err: unknown): err is ServiceError {
-  return err instanceof Error && typeof (err as Partial<ServiceError>).code === 'number';
-}

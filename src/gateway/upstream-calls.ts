@@ -63,7 +63,7 @@ export class UpstreamCalls {
       } catch (err) {
         // grpc-js refuses a new stream once the channel is closed: end the call now, timer and all.
         this.settle(id);
-        reject(new SandboxError('INTERNAL_ERROR', `${apiName}: upstream host unavailable: ${(err as Error).message}`));
+        reject(unavailable(apiName, (err as Error).message));
       }
     });
   }
@@ -95,9 +95,11 @@ export class UpstreamCalls {
     const entry = this.settle(id);
     if (!entry) return; // withdrawn: its answer is not waited for any more
     if (response?.success) return entry.resolve(response);
-    const code = isPluginErrorCode(response?.error_code) ? response.error_code : 'INTERNAL_ERROR';
-    const message = response?.error_message || `${entry.apiName}: the host answered with no result`;
-    entry.reject(new SandboxError(code === 'OK' ? 'INTERNAL_ERROR' : code, message));
+    const stated = response?.error_code;
+    const code = isPluginErrorCode(stated) && stated !== 'OK' ? stated : 'INTERNAL_ERROR';
+    entry.reject(
+      new SandboxError(code, response?.error_message || `${entry.apiName}: the host answered with no result`),
+    );
   }
 
   /** Ends the call `id` with `err` and tells the host to drop it. */
@@ -120,7 +122,7 @@ export class UpstreamCalls {
   private failAll(reason: string): void {
     for (const id of [...this.pending.keys()]) {
       const entry = this.settle(id);
-      entry?.reject(new SandboxError('INTERNAL_ERROR', `${entry.apiName}: upstream host unavailable: ${reason}`));
+      entry?.reject(unavailable(entry.apiName, reason));
     }
   }
 
@@ -128,4 +130,8 @@ export class UpstreamCalls {
     this.lastId = this.lastId === LAST_ID ? 1 : this.lastId + 1;
     return this.lastId;
   }
+}
+
+function unavailable(apiName: string, reason: string): SandboxError {
+  return new SandboxError('INTERNAL_ERROR', `${apiName}: upstream host unavailable: ${reason}`);
 }
