@@ -4,7 +4,8 @@
  *      the same kind of unix socket: p50, p99, calls/s, and their ratio (alternating blocks);
  *   2. concurrent throughput through the gateway;
  *   3. a 1920×1080×3 frame from a plugin to the host through shared memory vs the same bytes in a
- *      gRPC result.
+ *      gRPC result: one frame at a time (latency), and a stream of frames with three in flight
+ *      (throughput, as a video source sends them).
  * The calling side runs in its own process (bench/caller.ts), as a plugin would, against the real
  * sockets; the orchestrator (gateways and the built-in host) runs in this one.
  * Run: node dist/bench/gateway.bench.js [--calls 4000] [--concurrency 64] [--frames 20] [--json FILE]
@@ -15,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { TestGatewayClient } from '../test/helpers/gateway-client.ts';
 import { EXAMPLES, exampleTrust, FIXTURES, startTestOrchestrator } from '../test/helpers/test-orchestrator.ts';
+import type { ManagedPlugin } from '../src/orchestrator/index.ts';
 import type { CallerAnswer, CallerCommand, CallerSetup } from './caller.ts';
 import { report, summarize } from './report.ts';
 
@@ -22,6 +24,9 @@ const HELLO = 'com.example.hello-world';
 const FRAMER = 'com.test.framer';
 const FRAME_BYTES = 1920 * 1080 * 3;
 const BLOCK = 500;
+/** Frames in flight when streaming, on both paths. */
+const RING = 3;
+const ROUNDS = 3;
 const DEADLINE_MS = 10_000;
 const UNLIMITED = { callsPerSecond: 1e9, burst: 1e9, maxConcurrentCalls: 10_000, maxMessageBytes: 16 * 1024 * 1024 };
 
@@ -38,10 +43,135 @@ const concurrency = Number(values.concurrency);
 const frames = Number(values.frames);
 
 /** The framer's byte i is (i * 7 + seed) % 251: check the length and a sample, as a consumer would. */
-function checkFrame(frame: Buffer): void {
+function checkFrame(frame: Buffer, seed = 1): void {
   if (frame.length !== FRAME_BYTES) throw new Error(`a frame of ${frame.length} bytes, not ${FRAME_BYTES}`);
   for (let i = 0; i < FRAME_BYTES; i += 4099) {
-    if (frame[i] !== (i * 7 + 1) % 251) throw new Error(`frame byte ${i} is wrong`);
+    if (frame[i] !== (i * 7 + seed) % 251) throw new Error(`frame byte ${i} is wrong`);
+  }
+}
+
+const gbps = (bytes: number, ms: number) => bytes / (ms / 1000) / 1e9;
+const body = (value: unknown) => Buffer.from(JSON.stringify(value));
+
+/**
+ * One frame at a time, asked for by the host: the latency of call + transfer. Blocks rather than
+ * single frames alternate: the garbage a 6 MB gRPC message leaves would otherwise be collected
+ * during the next shared-memory frame.
+ */
+async function singleFrames(framer: ManagedPlugin) {
+  const readOnly: number[] = [];
+  const ask = body({ size: FRAME_BYTES, seed: 1 });
+  // A host-side consumer reads every frame into the same buffer it owns.
+  const mirror = Buffer.allocUnsafe(FRAME_BYTES);
+  const shm = async () => {
+    await framer.callFunction('frame_shm', ask, Date.now() + DEADLINE_MS);
+    const started = performance.now();
+    checkFrame(await framer.readSharedMemory('frame', mirror));
+    readOnly.push(performance.now() - started);
+  };
+  const grpc = async () => checkFrame(await framer.callFunction('frame_grpc', ask, Date.now() + DEADLINE_MS));
+  await shm();
+  await grpc();
+  readOnly.splice(0);
+  const f = { shm: [] as number[], grpc: [] as number[] };
+  const block = Math.max(1, Math.ceil(frames / 4));
+  for (let done = 0; done < frames; done += block) {
+    for (let i = 0; i < block; i++) f.shm.push(await timed(shm));
+    for (let i = 0; i < block; i++) f.grpc.push(await timed(grpc));
+  }
+  const s = summarize(f.shm);
+  const r = summarize(f.grpc);
+  const hostRead = summarize(readOnly);
+  report(
+    `one ${FRAME_BYTES}-byte frame at a time, plugin → host (call + transfer)`,
+    [
+      { path: 'shared memory', frames: s.calls, p50Ms: s.p50, gbPerSecond: gbps(FRAME_BYTES, s.p50) },
+      { path: 'gRPC result', frames: r.calls, p50Ms: r.p50, gbPerSecond: gbps(FRAME_BYTES, r.p50) },
+      { path: 'ratio shm / gRPC (speed)', frames: 0, p50Ms: r.p50 / s.p50, gbPerSecond: r.p50 / s.p50 },
+      {
+        path: 'host read of the region only',
+        frames: hostRead.calls,
+        p50Ms: hostRead.p50,
+        gbPerSecond: gbps(FRAME_BYTES, hostRead.p50),
+      },
+    ],
+    null,
+  );
+  return { json: { bytes: FRAME_BYTES, shm: s, grpc: r, speedup: r.p50 / s.p50, hostRead } };
+}
+
+/**
+ * A stream of frames, as a video source would send them, with RING frames in flight on both
+ * paths: through a ring of shm regions to a host consumer (the plugin writes region i % RING once
+ * the host has taken its previous frame), against RING gRPC calls in flight, each returning a
+ * frame. Every frame is checked; the two paths alternate, ROUNDS times each.
+ */
+async function streamedFrames(framer: ManagedPlugin) {
+  const mirrors = new Map<string, Buffer>();
+  const taken = new Map<string, number>();
+  const stop = framer.consumeSharedMemory(async (region) => {
+    const mirror = mirrors.get(region.name) ?? Buffer.allocUnsafe(region.size);
+    mirrors.set(region.name, mirror);
+    const count = taken.get(region.name) ?? 0;
+    taken.set(region.name, count + 1);
+    const frame = Number(region.name.slice('stream-'.length)) + count * RING;
+    checkFrame(await region.read(mirror), frame % (RING + 1));
+  });
+  const shm = async () => {
+    taken.clear();
+    await framer.callFunction('stream_shm', body({ size: FRAME_BYTES, frames, ring: RING }), Date.now() + DEADLINE_MS);
+  };
+  const grpc = async () => {
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < frames; i = next++) {
+        const ask = body({ size: FRAME_BYTES, seed: i % (RING + 1) });
+        checkFrame(await framer.callFunction('frame_grpc', ask, Date.now() + DEADLINE_MS), i % (RING + 1));
+      }
+    };
+    await Promise.all(Array.from({ length: RING }, worker));
+  };
+  try {
+    await shm();
+    await grpc();
+    const time = { shm: 0, grpc: 0 };
+    for (let round = 0; round < ROUNDS; round++) {
+      time.shm += await timed(shm);
+      time.grpc += await timed(grpc);
+    }
+    const bytes = FRAME_BYTES * frames * ROUNDS;
+    const rate = { shm: gbps(bytes, time.shm), grpc: gbps(bytes, time.grpc) };
+    return {
+      rows: [
+        {
+          path: 'shared memory',
+          frames: frames * ROUNDS,
+          msPerFrame: time.shm / frames / ROUNDS,
+          gbPerSecond: rate.shm,
+        },
+        {
+          path: 'gRPC results',
+          frames: frames * ROUNDS,
+          msPerFrame: time.grpc / frames / ROUNDS,
+          gbPerSecond: rate.grpc,
+        },
+        {
+          path: 'ratio shm / gRPC (speed)',
+          frames: 0,
+          msPerFrame: time.grpc / time.shm,
+          gbPerSecond: rate.shm / rate.grpc,
+        },
+      ],
+      json: {
+        bytes: FRAME_BYTES,
+        frames: frames * ROUNDS,
+        inFlight: RING,
+        gbPerSecond: rate,
+        speedup: rate.shm / rate.grpc,
+      },
+    };
+  } finally {
+    stop();
   }
 }
 
@@ -128,50 +258,13 @@ async function main(): Promise<void> {
     report('concurrent calls', concurrent, null);
 
     const framer = t.orchestrator.find('bench', FRAMER);
-    const readOnly: number[] = [];
-    const body = (size: number) => Buffer.from(JSON.stringify({ size, seed: 1 }));
-    // A host-side consumer reads every frame into the same buffer it owns.
-    const mirror = Buffer.allocUnsafe(FRAME_BYTES);
-    const shm = async () => {
-      await framer.callFunction('frame_shm', body(FRAME_BYTES), Date.now() + DEADLINE_MS);
-      const started = performance.now();
-      const frame = await framer.readSharedMemory('frame', mirror);
-      readOnly.push(performance.now() - started);
-      checkFrame(frame);
-    };
-    const grpc = async () => {
-      checkFrame(await framer.callFunction('frame_grpc', body(FRAME_BYTES), Date.now() + DEADLINE_MS));
-    };
-    await shm();
-    await grpc();
-    const f = { shm: [] as number[], grpc: [] as number[] };
-    // Blocks rather than single frames alternating: the garbage a 6 MB gRPC message leaves would
-    // otherwise be collected during the next shared-memory frame.
-    const block = Math.max(1, Math.ceil(frames / 4));
-    for (let done = 0; done < frames; done += block) {
-      for (let i = 0; i < block; i++) f.shm.push(await timed(shm));
-      for (let i = 0; i < block; i++) f.grpc.push(await timed(grpc));
-    }
-    readOnly.splice(0, 1); // the warm-up read
-    const s = summarize(f.shm);
-    const hostRead = summarize(readOnly);
-    const r = summarize(f.grpc);
-    const gbps = (ms: number) => FRAME_BYTES / (ms / 1000) / 1e9;
-    const frameRows = [
-      { path: 'shared memory', frames: s.calls, p50Ms: s.p50, gbPerSecond: gbps(s.p50) },
-      { path: 'gRPC result', frames: r.calls, p50Ms: r.p50, gbPerSecond: gbps(r.p50) },
-      { path: 'ratio shm / gRPC (speed)', frames: 0, p50Ms: r.p50 / s.p50, gbPerSecond: gbps(s.p50) / gbps(r.p50) },
-      {
-        path: 'host read of the region only',
-        frames: hostRead.calls,
-        p50Ms: hostRead.p50,
-        gbPerSecond: gbps(hostRead.p50),
-      },
-    ];
-    report(`a ${FRAME_BYTES}-byte frame, plugin → host (call + transfer)`, frameRows, {
+    const single = await singleFrames(framer);
+    const stream = await streamedFrames(framer);
+    report(`a stream of ${frames} frames, ${RING} in flight, plugin → host consumer`, stream.rows, {
       unary: { direct: d, gateway: g, p50Ratio: g.p50 / d.p50, throughputRatio: unary[2]?.callsPerSecond },
       concurrent: { concurrency, calls: total, direct: concurrentDirect, gateway: concurrentGateway },
-      frame: { bytes: FRAME_BYTES, shm: s, grpc: r, speedup: r.p50 / s.p50, hostRead },
+      frame: single.json,
+      stream: stream.json,
     });
   } finally {
     caller.send('stop');

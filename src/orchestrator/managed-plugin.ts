@@ -6,7 +6,7 @@ import type { PluginManifest } from '../manifest/index.ts';
 import { TrustError, type TenantTrust } from '../trust/index.ts';
 import { CallGate } from './call-gate.ts';
 import { CrashPolicy } from './crash-policy.ts';
-import { PluginInstance, type InstanceContext } from './plugin-instance.ts';
+import { PluginInstance, type InstanceContext, type SharedMemoryRegion } from './plugin-instance.ts';
 
 const DRAIN_TIMEOUT_MS = 10_000;
 
@@ -78,6 +78,7 @@ export class ManagedPlugin {
   private readonly deps: ManagedPluginDeps;
   private readonly log: Logger;
   private readonly gate = new CallGate();
+  private readonly regionConsumers = new Set<(region: SharedMemoryRegion) => Promise<void> | void>();
   private current: PluginInstance | undefined;
   private serving = false;
   /** Between passing the quota check and running (or failing): counted by the quota. */
@@ -196,7 +197,7 @@ export class ManagedPlugin {
       throw err;
     }
     await progress('verifying and starting the container', 20);
-    const instance = new PluginInstance(this.deps.ctx, this.tenant, this.trust, this.source);
+    const instance = this.newInstance(this.source);
     try {
       await instance.start();
       await this.transition('LOADED', `${reason}; ${describeSigner(instance)}`, {
@@ -266,7 +267,7 @@ export class ManagedPlugin {
     const from = old.manifest?.version ?? null;
     await this.transition('RELOADING', `reload to ${bundle ?? 'the same bundle'}`);
     await progress('starting the new version', 20);
-    const next = new PluginInstance(this.deps.ctx, this.tenant, this.trust, bundle ?? this.source);
+    const next = this.newInstance(bundle ?? this.source);
     try {
       await next.start();
       if (next.manifest?.id !== this.pluginId) {
@@ -346,6 +347,17 @@ export class ManagedPlugin {
     return this.current.readSharedMemory(name, into);
   }
 
+  /**
+   * Hands each region the plugin announces to `consume` (a host-side consumer, such as a video
+   * pipeline reading frames). The plugin's notifySharedMemoryReady resolves only once every
+   * consumer has finished with the region, so the plugin may write into it again from then on.
+   * Returns a function that stops the consumer.
+   */
+  consumeSharedMemory(consume: (region: SharedMemoryRegion) => Promise<void> | void): () => void {
+    this.regionConsumers.add(consume);
+    return () => this.regionConsumers.delete(consume);
+  }
+
   /** Checks the running chain against the CRLs as they are now; a revoked certificate disables it. */
   async checkRevocation(now = new Date()): Promise<void> {
     const chain = this.current?.verified?.signer?.chain;
@@ -366,6 +378,14 @@ export class ManagedPlugin {
       await this.disable(async () => undefined, 'certificate revoked');
       await this.fail(err);
     }
+  }
+
+  private newInstance(source: string): PluginInstance {
+    const instance = new PluginInstance(this.deps.ctx, this.tenant, this.trust, source);
+    instance.onSharedMemory = async (region) => {
+      await Promise.all([...this.regionConsumers].map((consume) => consume(region)));
+    };
+    return instance;
   }
 
   private install(instance: PluginInstance, replaced?: PluginInstance): void {

@@ -46,6 +46,14 @@ export interface InstanceContext {
   log: Logger;
 }
 
+/** A region the plugin announced, as handed to the host's consumers. */
+export interface SharedMemoryRegion {
+  name: string;
+  size: number;
+  /** Reads the region as announced, into a new buffer or one the consumer owns and reuses. */
+  read: (into?: Buffer) => Promise<Buffer>;
+}
+
 export interface ExitInfo {
   exitCode: number;
   oomKilled: boolean;
@@ -86,6 +94,8 @@ export class PluginInstance {
   private readonly regions = new Map<string, number>();
   /** Called when the container exits while nobody asked it to. */
   onUnexpectedExit: ((exit: ExitInfo) => void) | undefined;
+  /** Called with each region the plugin announces; the plugin's announcement waits for it. */
+  onSharedMemory: ((region: SharedMemoryRegion) => Promise<void>) | undefined;
 
   constructor(ctx: InstanceContext, tenant: TenantConfig, trust: TenantTrust, source: string) {
     this.ctx = ctx;
@@ -233,8 +243,14 @@ export class PluginInstance {
       audit: this.ctx.audit,
       onSharedMemoryReady: async (name, size) => {
         // Only a region that is there, in this plugin's own directory, within its shm_mb.
-        checkSharedMemory(shmDir, name, size, manifest.sandbox.shmMb * MIB);
+        const maxBytes = manifest.sandbox.shmMb * MIB;
+        checkSharedMemory(shmDir, name, size, maxBytes);
         this.regions.set(name, size);
+        await this.onSharedMemory?.({
+          name,
+          size,
+          read: (into) => readSharedMemory(shmDir, name, size, maxBytes, into),
+        });
       },
       log: this.log.child({ pluginId: manifest.id }),
     });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { admin } from '../helpers/admin-client.ts';
 import { exampleTrust, FIXTURES, startTestOrchestrator, type TestOrchestrator } from '../helpers/test-orchestrator.ts';
 
@@ -56,6 +57,40 @@ describe('shared memory: the zero-copy path from plugin to host', () => {
     );
   });
 
+  it('streams frames through a ring of regions to a host consumer, which gets every frame whole', async () => {
+    const framer = t.orchestrator.find('school-a', FRAMER);
+    const ring = 2;
+    const frames = 10;
+    // The framer writes frame i into region stream-(i % ring), with seed i % (ring + 1).
+    const seeds = Array.from({ length: ring + 1 }, (_, seed) => expected(FRAME_BYTES, seed));
+    const taken = new Map<string, number>();
+    const mirrors = new Map<string, Buffer>();
+    const received: Array<{ frame: number; whole: boolean }> = [];
+    const stop = framer.consumeSharedMemory(async (region) => {
+      const slot = Number(region.name.replace('stream-', ''));
+      const frame = slot + (taken.get(region.name) ?? 0) * ring;
+      taken.set(region.name, (taken.get(region.name) ?? 0) + 1);
+      // A slow consumer: a producer that did not wait for it would overwrite the region meanwhile.
+      await sleep(20);
+      const mirror = mirrors.get(region.name) ?? Buffer.allocUnsafe(region.size);
+      mirrors.set(region.name, mirror);
+      const bytes = await region.read(mirror);
+      received.push({ frame, whole: bytes.equals(seeds[frame % (ring + 1)]!) });
+    });
+    try {
+      const answer = await call('stream_shm', { size: FRAME_BYTES, frames, ring });
+      assert.deepEqual(answer.body, { frames });
+      assert.deepEqual(
+        received.sort((a, b) => a.frame - b.frame),
+        Array.from({ length: frames }, (_, frame) => ({ frame, whole: true })),
+      );
+    } finally {
+      stop();
+    }
+    await call('frame_shm', { size: 100, seed: 1 });
+    assert.equal(received.length, frames, 'a stopped consumer is not called again');
+  });
+
   it('rejects a bad name and a size beyond the plugin’s shm_mb', async () => {
     for (const name of ['../escape', 'a/b', '', 'x'.repeat(65)]) {
       const refused = (await call('announce', { name, size: 10 })).body;
@@ -65,9 +100,9 @@ describe('shared memory: the zero-copy path from plugin to host', () => {
         /payload\.name: must be 1-64 letters, digits, "_" or "-" \(no "\/", no "\.\."\)/,
       );
     }
-    const tooBig = (await call('announce', { name: 'big', size: 17 * 1024 * 1024 })).body;
+    const tooBig = (await call('announce', { name: 'big', size: 33 * 1024 * 1024 })).body;
     assert.equal(tooBig.code, 'INVALID_REQUEST');
-    assert.match(String(tooBig.message), /exceeds this plugin's shm_mb \(16777216 bytes\)/);
+    assert.match(String(tooBig.message), /exceeds this plugin's shm_mb \(33554432 bytes\)/);
   });
 
   it('never follows a symlink the plugin planted in its shm directory', async () => {

@@ -46,7 +46,11 @@ export class SharedMemory {
     while (done < data.byteLength) done += writeSync(this.fd, data, done, data.byteLength - done, offset + done);
   }
 
-  /** Tells the host that `size` bytes (all by default) are ready to read. */
+  /**
+   * Tells the host that `size` bytes (all by default) are ready to read. Resolves once the host
+   * has taken them (its consumers have read the region), so the region may be written again;
+   * a producer that streams keeps a ring of regions and writes one while the host reads another.
+   */
   notifyReady(api: PluginAPI, size = this.size): Promise<boolean> {
     return api.notifySharedMemoryReady(this.name, size);
   }
