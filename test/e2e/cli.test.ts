@@ -36,7 +36,9 @@ describe('the classtop-sandbox command line', () => {
     const { file, root } = writeTestConfig([{ id: 'school-a', plugins: [path.join(EXAMPLES, 'hello-world')] }], {
       admin: { listen: '127.0.0.1:0' },
     });
+    const config = loadConfig(file, {});
     cleanups.push(() => rmSync(root, { recursive: true, force: true }));
+    cleanups.push(() => rmSync(config.shmDir, { recursive: true, force: true }));
     const port = testPort();
     const env = { CLASSTOP_ADMIN_LISTEN: `127.0.0.1:${port}` };
     const child = spawn(process.execPath, [CLI, 'up', '--config', file], {
@@ -73,7 +75,6 @@ describe('the classtop-sandbox command line', () => {
 
     child.kill('SIGTERM');
     assert.equal(await exited, 0, stderr);
-    const config = loadConfig(file, {});
     assert.deepEqual(await leftovers(config, new DockerSandboxRuntime(testLogger())), {
       containers: [],
       socketDirs: [],
