@@ -351,7 +351,9 @@ export class ManagedPlugin {
    * Hands each region the plugin announces to `consume` (a host-side consumer, such as a video
    * pipeline reading frames). The plugin's notifySharedMemoryReady resolves only once every
    * consumer has finished with the region, so the plugin may write into it again from then on.
-   * Returns a function that stops the consumer.
+   * A consumer that throws a SandboxError refuses the region with its code and message; any
+   * other failure reaches the plugin as INTERNAL_ERROR without its detail. Returns a function
+   * that stops the consumer.
    */
   consumeSharedMemory(consume: (region: SharedMemoryRegion) => Promise<void> | void): () => void {
     this.regionConsumers.add(consume);
@@ -383,7 +385,14 @@ export class ManagedPlugin {
   private newInstance(source: string): PluginInstance {
     const instance = new PluginInstance(this.deps.ctx, this.tenant, this.trust, source);
     instance.onSharedMemory = async (region) => {
-      await Promise.all([...this.regionConsumers].map((consume) => consume(region)));
+      try {
+        await Promise.all([...this.regionConsumers].map((consume) => consume(region)));
+      } catch (err) {
+        // A consumer's refusal reaches the plugin; the host's own failure stays in the host's log.
+        if (err instanceof SandboxError) throw err;
+        this.log.error({ err, region: region.name }, 'a shared-memory consumer failed');
+        throw new SandboxError('INTERNAL_ERROR', `the host could not take shared memory region '${region.name}'`);
+      }
     };
     return instance;
   }

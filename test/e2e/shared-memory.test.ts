@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { SandboxError } from '../../src/errors/index.ts';
 import { admin } from '../helpers/admin-client.ts';
 import { exampleTrust, FIXTURES, startTestOrchestrator, type TestOrchestrator } from '../helpers/test-orchestrator.ts';
 
@@ -89,6 +90,34 @@ describe('shared memory: the zero-copy path from plugin to host', () => {
     }
     await call('frame_shm', { size: 100, seed: 1 });
     assert.equal(received.length, frames, 'a stopped consumer is not called again');
+  });
+
+  it('a consumer that refuses a region tells the plugin why; its own failure tells nothing', async () => {
+    const framer = t.orchestrator.find('school-a', FRAMER);
+    await call('frame_shm', { size: 100, seed: 1 });
+    const stopRefusing = framer.consumeSharedMemory(() => {
+      throw new SandboxError('INVALID_REQUEST', 'frames must be 1920×1080×3');
+    });
+    try {
+      assert.deepEqual((await call('announce', { name: 'frame', size: 100 })).body, {
+        code: 'INVALID_REQUEST',
+        message: 'frames must be 1920×1080×3',
+      });
+    } finally {
+      stopRefusing();
+    }
+    const stopFailing = framer.consumeSharedMemory(() => {
+      throw new Error('ENOENT: /var/lib/host-secret/frames');
+    });
+    try {
+      assert.deepEqual((await call('announce', { name: 'frame', size: 100 })).body, {
+        code: 'INTERNAL_ERROR',
+        message: "the host could not take shared memory region 'frame'",
+      });
+    } finally {
+      stopFailing();
+    }
+    assert.deepEqual((await call('announce', { name: 'frame', size: 100 })).body, { ok: true });
   });
 
   it('rejects a bad name and a size beyond the plugin’s shm_mb', async () => {
