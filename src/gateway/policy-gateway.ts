@@ -250,7 +250,7 @@ export class PolicyGateway {
       const parsed = parsePayload(apiName, api, payload);
       answer =
         apiName === 'notify_shared_memory_ready'
-          ? this.sharedMemoryReady(parsed as { name: string; size: number })
+          ? this.sharedMemoryReady(parsed as { name: string; size: number }, deadlineOf(call, limits.maxDeadlineMs))
           : this.forward(call, apiName, payload);
       this.inFlight++;
     } catch (err) {
@@ -282,9 +282,33 @@ export class PolicyGateway {
     return this.upstreamCalls.invoke(request, deadlineOf(call, limits.maxDeadlineMs), call);
   }
 
-  /** The plugin's shm region is ready; answered here, as the region lives in its shm directory. */
-  private async sharedMemoryReady(region: { name: string; size: number }): Promise<PluginApiResponse> {
-    await this.options.onSharedMemoryReady(region.name, region.size);
+  /**
+   * The plugin's shm region is ready; answered here, as the region lives in its shm directory,
+   * once the host has taken it, or with TIMEOUT when that takes past the call's capped deadline.
+   */
+  private async sharedMemoryReady(
+    region: { name: string; size: number },
+    deadline: number,
+  ): Promise<PluginApiResponse> {
+    const waitMs = Math.max(0, deadline - Date.now());
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new SandboxError(
+              'TIMEOUT',
+              `the host did not take shared memory region '${region.name}' within ${waitMs} ms`,
+            ),
+          ),
+        waitMs,
+      );
+    });
+    try {
+      await Promise.race([this.options.onSharedMemoryReady(region.name, region.size), late]);
+    } finally {
+      clearTimeout(timer);
+    }
     return { success: true, error_message: '', result: Buffer.from('true'), error_code: 'OK' };
   }
 

@@ -22,7 +22,13 @@ describe('shared memory: the zero-copy path from plugin to host', () => {
 
   before(async () => {
     t = await startTestOrchestrator([
-      { id: 'school-a', trust: exampleTrust({ allowUnsigned: true }), plugins: [path.join(FIXTURES, 'framer')] },
+      {
+        id: 'school-a',
+        trust: exampleTrust({ allowUnsigned: true }),
+        // A short deadline cap, for the consumer that never finishes.
+        callLimits: { maxDeadlineMs: 3000 },
+        plugins: [path.join(FIXTURES, 'framer')],
+      },
     ]);
   });
 
@@ -116,6 +122,20 @@ describe('shared memory: the zero-copy path from plugin to host', () => {
       });
     } finally {
       stopFailing();
+    }
+    assert.deepEqual((await call('announce', { name: 'frame', size: 100 })).body, { ok: true });
+  });
+
+  it('a consumer that never finishes ends the announcement with TIMEOUT at the deadline cap', async () => {
+    const framer = t.orchestrator.find('school-a', FRAMER);
+    await call('frame_shm', { size: 100, seed: 1 });
+    const stop = framer.consumeSharedMemory(() => new Promise<void>(() => {}));
+    try {
+      const answer = (await call('announce', { name: 'frame', size: 100 })).body;
+      assert.equal(answer.code, 'TIMEOUT');
+      assert.match(String(answer.message), /the host did not take shared memory region 'frame' within \d+ ms/);
+    } finally {
+      stop();
     }
     assert.deepEqual((await call('announce', { name: 'frame', size: 100 })).body, { ok: true });
   });
