@@ -61,7 +61,8 @@ build_orchestrator() {
   local repo=classtop/orchestrator node_bin hash stage
   node_bin="$(node_binary)"
   hash="$( { "$node_bin" --version; cat Dockerfile package.json package-lock.json proto/*.proto;
-    find src -type f -name '*.ts' ! -name '*.test.ts' | sort | xargs cat; } | sha256sum | cut -c1-16)"
+    find src -type f \( -name '*.ts' ! -name '*.test.ts' -o -name '*.c' -o -name '*.sh' \) | sort | xargs cat; } |
+    sha256sum | cut -c1-16)"
   if docker image inspect "$repo:$hash" >/dev/null 2>&1; then
     docker tag "$repo:$hash" "$repo:latest"
     return 0

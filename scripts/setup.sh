@@ -34,7 +34,8 @@ apt_install() {
 }
 
 ensure_system_packages() {
-  local pkgs=(redis-server debootstrap openssl ca-certificates)
+  # gcc and libc6-dev build the shm-map addon (src/sandbox/native) at `npm run build`.
+  local pkgs=(redis-server debootstrap openssl ca-certificates gcc libc6-dev)
   # docker.io brings dockerd; a machine that already has an engine (docker CLI answering) keeps it.
   if ! command -v dockerd >/dev/null 2>&1; then pkgs+=(docker.io); fi
   apt_install "${pkgs[@]}"

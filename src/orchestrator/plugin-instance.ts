@@ -13,6 +13,7 @@ import {
   pinPluginSocket,
   checkSharedMemory,
   readSharedMemory,
+  viewSharedMemory,
   removePluginDirectories,
   type DockerSandboxRuntime,
   type PluginDirectories,
@@ -52,6 +53,11 @@ export interface SharedMemoryRegion {
   size: number;
   /** Reads the region as announced, into a new buffer or one the consumer owns and reuses. */
   read: (into?: Buffer) => Promise<Buffer>;
+  /**
+   * Lends the region's bytes in place, without a copy, until `use` settles (then they are gone);
+   * fails with INVALID_REQUEST if the plugin shrank the region meanwhile.
+   */
+  view: <T>(use: (bytes: Buffer) => T | Promise<T>) => Promise<T>;
 }
 
 export interface ExitInfo {
@@ -250,6 +256,7 @@ export class PluginInstance {
           name,
           size,
           read: (into) => readSharedMemory(shmDir, name, size, maxBytes, into),
+          view: (use) => viewSharedMemory(shmDir, name, size, maxBytes, use),
         });
       },
       log: this.log.child({ pluginId: manifest.id }),

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SandboxError } from '../errors/index.ts';
-import { checkSharedMemory, readSharedMemory } from './shared-memory-region.ts';
+import { checkSharedMemory, readSharedMemory, regionsMapInPlace, viewSharedMemory } from './shared-memory-region.ts';
 
 const MAX = 1024 * 1024;
 
@@ -36,5 +36,72 @@ describe('a shared memory region, from the host side', () => {
       (err: unknown) =>
         err instanceof SandboxError && err.message === "shared memory region 'pipe' is not a regular file",
     );
+  });
+
+  describe('lent in place (the shm-map addon)', () => {
+    it('is built, so that regions are mapped rather than copied', () => {
+      assert.equal(regionsMapInPlace, true, 'npm run build compiles src/sandbox/native/shm-map.c');
+    });
+
+    it('shows the plugin’s own pages: a write to the region shows through at once', async () => {
+      const file = path.join(dir, 'live');
+      writeFileSync(file, Buffer.from('aaaaaaaaaa'));
+      const seen = await viewSharedMemory(dir, 'live', 10, MAX, (bytes) => {
+        const first = bytes.toString();
+        writeFileSync(file, Buffer.from('bbbbbbbbbb'));
+        return [first, bytes.toString()];
+      });
+      assert.deepEqual(seen, ['aaaaaaaaaa', 'bbbbbbbbbb']);
+    });
+
+    it('keeps what the host writes to itself, and is gone once `use` settles', async () => {
+      writeFileSync(path.join(dir, 'private'), Buffer.from('0123456789'));
+      let kept: Buffer | undefined;
+      await viewSharedMemory(dir, 'private', 10, MAX, async (bytes) => {
+        bytes.write('host');
+        kept = bytes;
+      });
+      assert.equal(kept?.length, 0, 'the view is emptied');
+      assert.equal((await readSharedMemory(dir, 'private', 10, MAX)).toString(), '0123456789');
+    });
+
+    it('survives the plugin shrinking the region: zeros are read, and the view is refused', async () => {
+      const size = 4 * 1024 * 1024;
+      writeFileSync(path.join(dir, 'shrinking'), Buffer.alloc(size, 1));
+      let tail: number[] = [];
+      await assert.rejects(
+        viewSharedMemory(dir, 'shrinking', size, 8 * MAX, (bytes) => {
+          truncateSync(path.join(dir, 'shrinking'), 4096);
+          tail = [...bytes.subarray(size - 3)]; // past the end of the file: SIGBUS, unhandled
+        }),
+        (err: unknown) =>
+          err instanceof SandboxError &&
+          err.code === 'INVALID_REQUEST' &&
+          /region 'shrinking' shrank below the 4194304 bytes announced while the host read it/.test(err.message),
+      );
+      assert.deepEqual(tail, [0, 0, 0]);
+    });
+
+    it('passes on what `use` throws, and releases the region all the same', async () => {
+      writeFileSync(path.join(dir, 'thrown'), Buffer.alloc(10));
+      let kept: Buffer | undefined;
+      await assert.rejects(
+        viewSharedMemory(dir, 'thrown', 10, MAX, (bytes) => {
+          kept = bytes;
+          throw new Error('not a frame');
+        }),
+        /not a frame/,
+      );
+      assert.equal(kept?.length, 0);
+    });
+
+    it('leaves any other SIGBUS fatal, as it was', () => {
+      const addon = path.join(import.meta.dirname, 'native', 'shm-map.node');
+      const child = spawnSync(process.execPath, [
+        '-e',
+        `require(${JSON.stringify(addon)}); process.kill(process.pid, 'SIGBUS'); setTimeout(() => {}, 1000);`,
+      ]);
+      assert.equal(child.signal, 'SIGBUS');
+    });
   });
 });

@@ -1,10 +1,34 @@
 import { closeSync, constants, fstatSync, openSync, read } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { SandboxError } from '../errors/index.ts';
 
 const readAt = promisify(read);
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The native addon built from native/shm-map.c (see there for how a shrinking region is survived). */
+interface ShmMap {
+  map(fd: number, size: number): ArrayBuffer;
+  /** Unmaps and detaches; true if the region shrank while it was mapped (the view then read zeros). */
+  release(mapped: ArrayBuffer): boolean;
+}
+
+function loadShmMap(): ShmMap | undefined {
+  try {
+    return createRequire(import.meta.url)('./native/shm-map.node') as ShmMap;
+  } catch {
+    return undefined;
+  }
+}
+
+const shmMap = loadShmMap();
+
+/**
+ * Whether viewSharedMemory lends the plugin's own pages (the addon is built: `npm run build`),
+ * rather than a copy.
+ */
+export const regionsMapInPlace = shmMap !== undefined;
 
 /**
  * Reads a region a plugin wrote to its /dev/shm (the host side of the specification's shm.read).
@@ -31,6 +55,48 @@ export async function readSharedMemory(
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Lends the region's bytes to `use` in place, without a copy: `bytes` maps the plugin's pages
+ * (privately: what the host writes stays with the host) and is valid only until `use` settles;
+ * it is emptied then. Should the plugin shrink the region meanwhile, `use` reads zeros where its
+ * bytes were, and the view ends with INVALID_REQUEST. Without the addon, `bytes` is a copy.
+ */
+export async function viewSharedMemory<T>(
+  shmDir: string,
+  name: string,
+  size: number,
+  maxBytes: number,
+  use: (bytes: Buffer) => T | Promise<T>,
+): Promise<T> {
+  if (!shmMap) return use(await readSharedMemory(shmDir, name, size, maxBytes));
+  const fd = openRegion(shmDir, name, size, maxBytes);
+  let mapped: ArrayBuffer;
+  try {
+    mapped = shmMap.map(fd, size);
+  } finally {
+    closeSync(fd);
+  }
+  // A shrunken region outranks whatever `use` made of the zeros it read.
+  const release = () => {
+    if (shmMap.release(mapped)) {
+      throw new SandboxError(
+        'INVALID_REQUEST',
+        `shared memory region '${name}' shrank below the ${size} bytes announced while the host read it; ` +
+          'keep a region whole until notifySharedMemoryReady resolves',
+      );
+    }
+  };
+  let result: T;
+  try {
+    result = await use(Buffer.from(mapped));
+  } catch (err) {
+    release();
+    throw err;
+  }
+  release();
+  return result;
 }
 
 /** Throws unless the region `name` could be read now: what an announcement is checked against. */

@@ -71,7 +71,6 @@ describe('shared memory: the zero-copy path from plugin to host', () => {
     // The framer writes frame i into region stream-(i % ring), with seed i % (ring + 1).
     const seeds = Array.from({ length: ring + 1 }, (_, seed) => expected(FRAME_BYTES, seed));
     const taken = new Map<string, number>();
-    const mirrors = new Map<string, Buffer>();
     const received: Array<{ frame: number; whole: boolean }> = [];
     const stop = framer.consumeSharedMemory(async (region) => {
       const slot = Number(region.name.replace('stream-', ''));
@@ -79,10 +78,9 @@ describe('shared memory: the zero-copy path from plugin to host', () => {
       taken.set(region.name, (taken.get(region.name) ?? 0) + 1);
       // A slow consumer: a producer that did not wait for it would overwrite the region meanwhile.
       await sleep(20);
-      const mirror = mirrors.get(region.name) ?? Buffer.allocUnsafe(region.size);
-      mirrors.set(region.name, mirror);
-      const bytes = await region.read(mirror);
-      received.push({ frame, whole: bytes.equals(seeds[frame % (ring + 1)]!) });
+      // Taken in place: a frame overwritten meanwhile would show here.
+      const whole = await region.view((bytes) => bytes.equals(seeds[frame % (ring + 1)]!));
+      received.push({ frame, whole });
     });
     try {
       const answer = await call('stream_shm', { size: FRAME_BYTES, frames, ring });
@@ -96,6 +94,52 @@ describe('shared memory: the zero-copy path from plugin to host', () => {
     }
     await call('frame_shm', { size: 100, seed: 1 });
     assert.equal(received.length, frames, 'a stopped consumer is not called again');
+  });
+
+  it('lends a region in place; a plugin that shrinks it meanwhile is refused, and the host carries on', async () => {
+    const framer = t.orchestrator.find('school-a', FRAMER);
+    const size = 4 * 1024 * 1024;
+    await call('frame_shm', { size, seed: 2 });
+    const seen: Array<Record<string, boolean>> = [];
+    const stop = framer.consumeSharedMemory((region) =>
+      region.view(async (bytes) => {
+        const before = { whole: bytes.equals(expected(size, 2)) };
+        // The plugin's own pages: what it writes now shows through the view at once.
+        await framer.callFunction('frame_shm_write', Buffer.from(JSON.stringify({ size, seed: 6 })), Date.now() + 5000);
+        const rewritten = bytes.equals(expected(size, 6));
+        // Now it cuts the region short while the host still holds it: the lost pages read as zeros.
+        await framer.callFunction(
+          'truncate',
+          Buffer.from(JSON.stringify({ name: 'frame', size: 4096 })),
+          Date.now() + 5000,
+        );
+        seen.push({ ...before, rewritten, tail: bytes.subarray(size - 4096).every((byte) => byte === 0) });
+      }),
+    );
+    try {
+      const refused = (await call('announce', { name: 'frame', size })).body;
+      assert.equal(refused.code, 'INVALID_REQUEST');
+      assert.match(
+        String(refused.message),
+        /region 'frame' shrank below the 4194304 bytes announced while the host read it/,
+      );
+      assert.deepEqual(seen, [{ whole: true, rewritten: true, tail: true }]);
+    } finally {
+      stop();
+    }
+    // The host is unharmed, and the same region, made whole again, is taken as before.
+    const whole: boolean[] = [];
+    const stopChecking = framer.consumeSharedMemory((region) =>
+      region.view((bytes) => {
+        whole.push(bytes.equals(expected(size, 7)));
+      }),
+    );
+    try {
+      assert.deepEqual((await call('frame_shm', { size, seed: 7 })).body, { name: 'frame', size });
+      assert.deepEqual(whole, [true]);
+    } finally {
+      stopChecking();
+    }
   });
 
   it('a consumer that refuses a region tells the plugin why; its own failure tells nothing', async () => {

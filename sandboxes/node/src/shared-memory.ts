@@ -50,6 +50,9 @@ export class SharedMemory {
    * Tells the host that `size` bytes (all by default) are ready to read. Resolves once the host
    * has taken them (its consumers have read the region), so the region may be written again;
    * a producer that streams keeps a ring of regions and writes one while the host reads another.
+   * The announcement leaves when the event loop next turns: a producer that goes straight on to
+   * write its next frame (synchronously) holds it back until then, so yield first
+   * (`await new Promise((resolve) => setImmediate(resolve))`).
    */
   notifyReady(api: PluginAPI, size = this.size): Promise<boolean> {
     return api.notifySharedMemoryReady(this.name, size);
