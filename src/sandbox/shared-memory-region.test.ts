@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  ftruncateSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -54,14 +63,14 @@ describe('a shared memory region, from the host side', () => {
       assert.deepEqual(seen, ['aaaaaaaaaa', 'bbbbbbbbbb']);
     });
 
-    it('keeps what the host writes to itself, and is gone once `use` settles', async () => {
+    it('keeps what the host writes to itself, and reads zeros once `use` settles', async () => {
       writeFileSync(path.join(dir, 'private'), Buffer.from('0123456789'));
-      let kept: Buffer | undefined;
+      let kept: Buffer = Buffer.alloc(0);
       await viewSharedMemory(dir, 'private', 10, MAX, async (bytes) => {
         bytes.write('host');
         kept = bytes;
       });
-      assert.equal(kept?.length, 0, 'the view is emptied');
+      assert.deepEqual([...kept], new Array(10).fill(0), 'the plugin’s pages are no longer lent');
       assert.equal((await readSharedMemory(dir, 'private', 10, MAX)).toString(), '0123456789');
     });
 
@@ -72,7 +81,7 @@ describe('a shared memory region, from the host side', () => {
       await assert.rejects(
         viewSharedMemory(dir, 'shrinking', size, 8 * MAX, (bytes) => {
           truncateSync(path.join(dir, 'shrinking'), 4096);
-          tail = [...bytes.subarray(size - 3)]; // past the end of the file: SIGBUS, unhandled
+          tail = [...bytes.subarray(size - 3)]; // past the end of the file: a SIGBUS, answered
         }),
         (err: unknown) =>
           err instanceof SandboxError &&
@@ -82,9 +91,26 @@ describe('a shared memory region, from the host side', () => {
       assert.deepEqual(tail, [0, 0, 0]);
     });
 
+    it('notices a region cut short where only a system call read it (no SIGBUS, just EFAULT)', async () => {
+      const size = 1024 * 1024;
+      writeFileSync(path.join(dir, 'syscall'), Buffer.alloc(size, 1));
+      const sink = openSync('/dev/null', 'w');
+      try {
+        await assert.rejects(
+          viewSharedMemory(dir, 'syscall', size, MAX, (bytes) => {
+            truncateSync(path.join(dir, 'syscall'), 4096);
+            writeSync(sink, bytes);
+          }),
+          /region 'syscall' shrank below the 1048576 bytes announced/,
+        );
+      } finally {
+        closeSync(sink);
+      }
+    });
+
     it('passes on what `use` throws, and releases the region all the same', async () => {
-      writeFileSync(path.join(dir, 'thrown'), Buffer.alloc(10));
-      let kept: Buffer | undefined;
+      writeFileSync(path.join(dir, 'thrown'), Buffer.alloc(10, 1));
+      let kept: Buffer = Buffer.alloc(0);
       await assert.rejects(
         viewSharedMemory(dir, 'thrown', 10, MAX, (bytes) => {
           kept = bytes;
@@ -92,16 +118,25 @@ describe('a shared memory region, from the host side', () => {
         }),
         /not a frame/,
       );
-      assert.equal(kept?.length, 0);
+      assert.deepEqual([...kept], new Array(10).fill(0));
     });
 
-    it('leaves any other SIGBUS fatal, as it was', () => {
-      const addon = path.join(import.meta.dirname, 'native', 'shm-map.node');
-      const child = spawnSync(process.execPath, [
-        '-e',
-        `require(${JSON.stringify(addon)}); process.kill(process.pid, 'SIGBUS'); setTimeout(() => {}, 1000);`,
-      ]);
-      assert.equal(child.signal, 'SIGBUS');
+    it('a copy that finds the region cut short says so, rather than returning less', async () => {
+      writeFileSync(path.join(dir, 'cut'), Buffer.alloc(4096));
+      const fd = openSync(path.join(dir, 'cut'), 'r+');
+      try {
+        const reading = readSharedMemory(dir, 'cut', 4096, MAX);
+        ftruncateSync(fd, 10);
+        await assert.rejects(reading, /region 'cut' shrank below the 4096 bytes announced/);
+      } finally {
+        closeSync(fd);
+      }
+    });
+
+    it('leaves any other SIGBUS as it was: fatal', () => {
+      const addon = JSON.stringify(path.join(import.meta.dirname, 'native', 'shm-map.node'));
+      const sent = spawnSync(process.execPath, ['-e', `require(${addon}); process.kill(process.pid, 'SIGBUS');`]);
+      assert.equal(sent.signal, 'SIGBUS');
     });
   });
 });

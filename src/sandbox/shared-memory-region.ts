@@ -10,7 +10,7 @@ const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 /** The native addon built from native/shm-map.c (see there for how a shrinking region is survived). */
 interface ShmMap {
   map(fd: number, size: number): ArrayBuffer;
-  /** Unmaps and detaches; true if the region shrank while it was mapped (the view then read zeros). */
+  /** Puts zero pages in the mapping's place; true if a lost page was touched (it read zeros). */
   release(mapped: ArrayBuffer): boolean;
 }
 
@@ -51,7 +51,8 @@ export async function readSharedMemory(
   try {
     const buffer = into ? into.subarray(0, size) : Buffer.allocUnsafe(size);
     const { bytesRead } = await readAt(fd, buffer, 0, size, 0);
-    return bytesRead === size ? buffer : buffer.subarray(0, bytesRead);
+    if (bytesRead < size) throw shrunk(name, size);
+    return buffer;
   } finally {
     closeSync(fd);
   }
@@ -59,9 +60,10 @@ export async function readSharedMemory(
 
 /**
  * Lends the region's bytes to `use` in place, without a copy: `bytes` maps the plugin's pages
- * (privately: what the host writes stays with the host) and is valid only until `use` settles;
- * it is emptied then. Should the plugin shrink the region meanwhile, `use` reads zeros where its
- * bytes were, and the view ends with INVALID_REQUEST. Without the addon, `bytes` is a copy.
+ * (privately: what the host writes stays with the host) and holds them only until `use`
+ * settles; it reads zeros from then on, so no work on `bytes` should outlive `use`. Should the
+ * plugin shrink the region meanwhile, `use` reads zeros where its bytes were, and the view ends
+ * with INVALID_REQUEST. Without the addon, `bytes` is a copy.
  */
 export async function viewSharedMemory<T>(
   shmDir: string,
@@ -75,18 +77,18 @@ export async function viewSharedMemory<T>(
   let mapped: ArrayBuffer;
   try {
     mapped = shmMap.map(fd, size);
-  } finally {
+  } catch (err) {
     closeSync(fd);
+    throw err;
   }
-  // A shrunken region outranks whatever `use` made of the zeros it read.
+  // A shrunken region outranks whatever `use` made of the zeros it read. A touch of a lost
+  // page tells the addon; a system call handed `bytes` (a write to a file, say) only gets
+  // EFAULT, so the file's size is looked at too.
   const release = () => {
-    if (shmMap.release(mapped)) {
-      throw new SandboxError(
-        'INVALID_REQUEST',
-        `shared memory region '${name}' shrank below the ${size} bytes announced while the host read it; ` +
-          'keep a region whole until notifySharedMemoryReady resolves',
-      );
-    }
+    const touchedLostPage = shmMap.release(mapped);
+    const cut = fstatSync(fd).size < size;
+    closeSync(fd);
+    if (touchedLostPage || cut) throw shrunk(name, size);
   };
   let result: T;
   try {
@@ -97,6 +99,14 @@ export async function viewSharedMemory<T>(
   }
   release();
   return result;
+}
+
+function shrunk(name: string, size: number): SandboxError {
+  return new SandboxError(
+    'INVALID_REQUEST',
+    `shared memory region '${name}' shrank below the ${size} bytes announced while the host read it; ` +
+      'keep a region whole until notifySharedMemoryReady resolves',
+  );
 }
 
 /** Throws unless the region `name` could be read now: what an announcement is checked against. */

@@ -4,29 +4,41 @@
  *
  * A plugin may shrink a region the host has mapped; touching the lost pages then raises SIGBUS,
  * which would kill the host. So, as Wayland compositors do for client memory pools, a SIGBUS
- * inside a mapped region is answered by replacing the whole mapping with private zero pages:
- * the access then completes, the consumer reads zeros, and `release` reports that the region
- * shrank. A SIGBUS anywhere else goes on to the handler that was there before.
+ * the kernel raises inside a mapped region is answered by putting private zero pages in the
+ * whole mapping's place: the access then completes, the consumer reads zeros, and `release`
+ * reports it. Any other SIGBUS is treated as if this handler were not there.
+ *
+ * `release` also puts zero pages in the mapping's place, rather than unmapping it: JavaScript
+ * or native work that still holds the buffer then reads zeros instead of faulting, and the
+ * address range stays this mapping's until the ArrayBuffer is collected and unmapped.
  *
  * Exports:
  *   map(fd, size) -> ArrayBuffer   a private, writable mapping of `size` bytes of `fd`
- *   release(ArrayBuffer) -> bool   unmaps and detaches it; true if the region shrank meanwhile
+ *   release(ArrayBuffer) -> bool   zeroes it; true if the region shrank while it was mapped
  */
 #define NAPI_VERSION 8
+#include <errno.h>
 #include <node_api.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
 
-/* Regions mapped at once, across the process. */
-#define MAX_MAPPINGS 1024
+/* Regions mapped at once, across the process (released ones count until collected). */
+#define MAX_MAPPINGS 4096
 
-/* One per mapped region. The SIGBUS handler reads start, length and shrank; `claimed` and
- * `owner` belong to whichever thread mapped the region. */
+struct mapping {
+  void *start;
+  size_t length;
+  int slot;
+  bool released;
+};
+
+/* One per mapping. The SIGBUS handler reads start, length and shrank; `claimed` and `owner`
+ * belong to whichever thread mapped the region. */
 struct slot {
   atomic_bool claimed;
   _Atomic uintptr_t start;
@@ -35,74 +47,78 @@ struct slot {
   struct mapping *owner;
 };
 
-/* One mapping, owned by its ArrayBuffer: released by `release`, or else when it is collected. */
-struct mapping {
-  void *start;
-  size_t length;
-  int slot;
-  bool released;
-};
-
 static struct slot slots[MAX_MAPPINGS];
 static struct sigaction previous_sigbus;
-static atomic_bool handler_installed;
+static pthread_once_t install_once = PTHREAD_ONCE_INIT;
+static bool installed;
 
-static void on_sigbus(int signal, siginfo_t *info, void *context) {
-  uintptr_t address = (uintptr_t)info->si_addr;
-  /* Only a fault the kernel raised (si_code > 0) is a touch of a lost page; kill() is not. */
-  for (int i = 0; i < MAX_MAPPINGS && info->si_code > 0; i++) {
-    uintptr_t start = atomic_load(&slots[i].start);
-    size_t length = atomic_load(&slots[i].length);
-    if (start != 0 && address >= start && address - start < length) {
-      void *zeros = mmap((void *)start, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1, 0);
-      if (zeros != MAP_FAILED) {
-        atomic_store(&slots[i].shrank, true);
-        return; /* the faulting access is retried, now on zero pages */
-      }
-    }
-  }
-  /* Not ours: as if this handler were not there. */
+static bool zero_fill(void *start, size_t length) {
+  return mmap(start, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0) !=
+         MAP_FAILED;
+}
+
+/* As if this handler were not there. */
+static void pass_on(int signal, siginfo_t *info, void *context) {
+  bool fault = info->si_code > 0; /* raised by the kernel for this access, not by kill() */
   if (previous_sigbus.sa_flags & SA_SIGINFO) {
     previous_sigbus.sa_sigaction(signal, info, context);
-  } else if (previous_sigbus.sa_handler == SIG_DFL) {
-    /* Delivered again, by default, as soon as this handler returns: the process ends. */
-    sigaction(SIGBUS, &previous_sigbus, NULL);
-    raise(signal);
-  } else if (previous_sigbus.sa_handler != SIG_IGN) {
+  } else if (previous_sigbus.sa_handler != SIG_DFL && previous_sigbus.sa_handler != SIG_IGN) {
     previous_sigbus.sa_handler(signal);
+  } else if (fault) {
+    /* A fault cannot be ignored: the access is retried on return and faults again, now fatally. */
+    struct sigaction fatal = {0};
+    fatal.sa_handler = SIG_DFL;
+    sigaction(SIGBUS, &fatal, NULL);
+  } else if (previous_sigbus.sa_handler == SIG_DFL) {
+    sigaction(SIGBUS, &previous_sigbus, NULL);
+    raise(signal); /* delivered, fatally, as soon as this handler returns */
   }
 }
 
-static bool install_handler(void) {
-  bool expected = false;
-  if (!atomic_compare_exchange_strong(&handler_installed, &expected, true)) return true;
+static void on_sigbus(int signal, siginfo_t *info, void *context) {
+  int saved_errno = errno;
+  uintptr_t address = (uintptr_t)info->si_addr;
+  bool handled = false;
+  for (int i = 0; i < MAX_MAPPINGS && info->si_code > 0 && !handled; i++) {
+    uintptr_t start = atomic_load(&slots[i].start);
+    size_t length = atomic_load(&slots[i].length);
+    if (start != 0 && address >= start && address - start < length && zero_fill((void *)start, length)) {
+      atomic_store(&slots[i].shrank, true);
+      handled = true; /* the faulting access is retried, now on zero pages */
+    }
+  }
+  if (!handled) pass_on(signal, info, context);
+  errno = saved_errno;
+}
+
+static void install_handler(void) {
   struct sigaction action = {0};
   action.sa_sigaction = on_sigbus;
   action.sa_flags = SA_SIGINFO | SA_ONSTACK;
   sigemptyset(&action.sa_mask);
-  return sigaction(SIGBUS, &action, &previous_sigbus) == 0;
+  installed = sigaction(SIGBUS, &action, &previous_sigbus) == 0;
 }
 
-static bool unmap(struct mapping *m) {
+/* Zero pages in the mapping's place; true if the region shrank while it was mapped. */
+static bool zero_out(struct mapping *m) {
   if (m->released) return false;
   m->released = true;
-  /* Zero pages first, so that no SIGBUS can arise while the slot is cleared, then unmap. */
-  mmap(m->start, m->length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1, 0);
+  zero_fill(m->start, m->length);
   struct slot *slot = &slots[m->slot];
-  bool shrank = atomic_load(&slot->shrank);
   atomic_store(&slot->start, 0);
   atomic_store(&slot->length, 0);
-  munmap(m->start, m->length);
-  slot->owner = NULL;
-  atomic_store(&slot->claimed, false);
-  return shrank;
+  return atomic_load(&slot->shrank);
 }
 
 static void finalize(napi_env env, void *data, void *hint) {
   (void)env;
   (void)data;
   struct mapping *m = hint;
-  unmap(m);
+  zero_out(m);
+  munmap(m->start, m->length);
+  struct slot *slot = &slots[m->slot];
+  slot->owner = NULL;
+  atomic_store(&slot->claimed, false);
   free(m);
 }
 
@@ -146,8 +162,7 @@ static napi_value map(napi_env env, napi_callback_info info) {
 
   napi_value buffer;
   if (napi_create_external_arraybuffer(env, start, (size_t)size, finalize, m, &buffer) != napi_ok) {
-    unmap(m);
-    free(m);
+    /* Node may already have run, or will run, the finalizer: it alone unmaps and frees. */
     return throw_error(env, "the mapped region could not be handed to JavaScript");
   }
   return buffer;
@@ -156,7 +171,7 @@ static napi_value map(napi_env env, napi_callback_info info) {
 static napi_value release(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
-  void *data;
+  void *data = NULL;
   size_t length;
   bool is_buffer = false;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 ||
@@ -164,21 +179,22 @@ static napi_value release(napi_env env, napi_callback_info info) {
       napi_get_arraybuffer_info(env, argv[0], &data, &length) != napi_ok) {
     return throw_error(env, "release(buffer) takes an ArrayBuffer from map()");
   }
-  struct mapping *m = NULL;
-  for (int i = 0; i < MAX_MAPPINGS && m == NULL && data != NULL; i++) {
-    if (atomic_load(&slots[i].start) == (uintptr_t)data) m = slots[i].owner;
+  /* A buffer released already, or transferred away (detached), is left to its finalizer. */
+  bool shrank = false;
+  for (int i = 0; i < MAX_MAPPINGS && data != NULL; i++) {
+    if (atomic_load(&slots[i].start) == (uintptr_t)data && slots[i].owner != NULL) {
+      shrank = zero_out(slots[i].owner);
+      break;
+    }
   }
-  if (m == NULL) return throw_error(env, "release(buffer): not a mapped region, or already released");
-  /* Unmapped now; the record itself is freed when the detached ArrayBuffer is collected. */
-  bool shrank = unmap(m);
-  napi_detach_arraybuffer(env, argv[0]);
   napi_value result;
   napi_get_boolean(env, shrank, &result);
   return result;
 }
 
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
-  if (!install_handler()) return throw_error(env, "the SIGBUS handler for mapped regions could not be installed");
+  pthread_once(&install_once, install_handler);
+  if (!installed) return throw_error(env, "the SIGBUS handler for mapped regions could not be installed");
   napi_property_descriptor properties[] = {
       {"map", NULL, map, NULL, NULL, NULL, napi_default, NULL},
       {"release", NULL, release, NULL, NULL, NULL, napi_default, NULL},
