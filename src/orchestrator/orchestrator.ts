@@ -16,7 +16,13 @@ import {
 import type { Logger } from '../logging/index.ts';
 import { SandboxMetrics } from '../metrics/index.ts';
 import { connectRedis, redisKeys } from '../redis/index.ts';
-import { DockerSandboxRuntime, LABELS, reapPluginDirectories } from '../sandbox/index.ts';
+import {
+  DockerSandboxRuntime,
+  LABELS,
+  reapPluginDirectories,
+  removeEmptyShmBase,
+  type DirectoryRoots,
+} from '../sandbox/index.ts';
 import { loadTenantTrust, type TenantTrust } from '../trust/index.ts';
 import { ManagedPlugin, type PluginStatus } from './managed-plugin.ts';
 import { checkTenantQuota } from './tenant-quota.ts';
@@ -218,6 +224,9 @@ export class Orchestrator {
       if (!locked?.ran)
         await run().catch((err: unknown) => this.log.error({ err, pluginId: plugin.pluginId }, 'disable failed'));
     }
+    await removeEmptyShmBase(this.directoryRoots()).catch((err: unknown) =>
+      this.log.warn({ err }, 'could not remove the shm base directory'),
+    );
     clearInterval(this.heartbeat);
     this.audit?.close();
     await this.redis?.del(redisKeys.orchestratorAlive(this.config.orchestratorId)).catch(() => undefined);
@@ -359,20 +368,23 @@ export class Orchestrator {
       this.log.warn({ containerId: container.id, name: container.name }, 'removing a container left by an earlier run');
       await this.runtime.remove(container.id);
     }
-    const roots = {
-      runtimeDir: this.config.runtimeDir,
-      shmRoot: this.config.shmDir,
-      orchestratorId: this.config.orchestratorId,
-      uid: this.config.sandboxUid,
-      gid: this.config.sandboxGid,
-    };
-    const dirs = await reapPluginDirectories(roots, this.log);
+    const dirs = await reapPluginDirectories(this.directoryRoots(), this.log);
     for (const kind of ['bundles', 'unpacked', 'discover']) {
       await rm(path.join(this.config.stateDir, this.config.orchestratorId, kind), { recursive: true, force: true });
     }
     if (leftovers.length + dirs > 0) {
       this.log.info({ containers: leftovers.length, directories: dirs }, 'leftovers removed');
     }
+  }
+
+  private directoryRoots(): DirectoryRoots {
+    return {
+      runtimeDir: this.config.runtimeDir,
+      shmRoot: this.config.shmDir,
+      orchestratorId: this.config.orchestratorId,
+      uid: this.config.sandboxUid,
+      gid: this.config.sandboxGid,
+    };
   }
 
   /** Starts the built-in host when `upstream.address` is `builtin`; returns the address to call. */

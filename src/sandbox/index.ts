@@ -5,6 +5,7 @@ export {
   removePluginDirectories,
   pinPluginSocket,
   reapPluginDirectories,
+  removeEmptyShmBase,
   type PluginDirectories,
   type DirectoryRoots,
 } from './plugin-directories.ts';

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmod, chown, link, lstat, mkdir, readdir, rm } from 'node:fs/promises';
+import { chmod, chown, link, lstat, mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { SandboxError } from '../errors/index.ts';
@@ -138,6 +138,14 @@ export async function reapPluginDirectories(roots: DirectoryRoots, log: Logger):
     await removePluginDirectories({ socketDir: path.join(base.sockets, name), shmDir: path.join(base.shm, name) }, log);
   }
   return names.size;
+}
+
+/** Removes this orchestrator's shm base directory once no instance is left in it. */
+export async function removeEmptyShmBase(roots: DirectoryRoots): Promise<void> {
+  await rmdir(orchestratorRoots(roots).shm).catch((err: unknown) => {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTEMPTY') throw err;
+  });
 }
 
 async function listDir(dir: string): Promise<string[]> {

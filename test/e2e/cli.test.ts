@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, describe, it } from 'node:test';
@@ -81,6 +81,7 @@ describe('the classtop-sandbox command line', () => {
       socketLinks: [],
       shmDirs: [],
     });
+    assert.equal(existsSync(path.join(config.shmDir, config.orchestratorId)), false, 'no empty shm base is left');
   });
 
   it('status says how to start an orchestrator when none answers', async () => {
