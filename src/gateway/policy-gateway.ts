@@ -59,8 +59,11 @@ export interface GatewayOptions {
   tokens: SessionTokens;
   upstream: UpstreamHost;
   limits: CallLimits;
-  /** The plugin announced a region in its shm directory (notify_shared_memory_ready). */
-  onSharedMemoryReady: (name: string, size: number) => Promise<void>;
+  /**
+   * The plugin announced a region in its shm directory (notify_shared_memory_ready). `withdrawn`
+   * aborts if the plugin cancels the announcement or its deadline passes first.
+   */
+  onSharedMemoryReady: (name: string, size: number, withdrawn: AbortSignal) => Promise<void>;
   metrics: SandboxMetrics;
   audit: AuditLog;
   log: Logger;
@@ -250,7 +253,11 @@ export class PolicyGateway {
       const parsed = parsePayload(apiName, api, payload);
       answer =
         apiName === 'notify_shared_memory_ready'
-          ? this.sharedMemoryReady(parsed as { name: string; size: number }, deadlineOf(call, limits.maxDeadlineMs))
+          ? this.sharedMemoryReady(
+              parsed as { name: string; size: number },
+              deadlineOf(call, limits.maxDeadlineMs),
+              call,
+            )
           : this.forward(call, apiName, payload);
       this.inFlight++;
     } catch (err) {
@@ -284,30 +291,38 @@ export class PolicyGateway {
 
   /**
    * The plugin's shm region is ready; answered here, as the region lives in its shm directory,
-   * once the host has taken it, or with TIMEOUT when that takes past the call's capped deadline.
+   * once the host has taken it. The host's consumers are told (`withdrawn`) and the answer is
+   * TIMEOUT when the call's capped deadline passes first, or the plugin cancels it: from then on
+   * the plugin may write the region again.
    */
   private async sharedMemoryReady(
     region: { name: string; size: number },
     deadline: number,
+    call: ServerUnaryCall<PluginApiRequest, PluginApiResponse>,
   ): Promise<PluginApiResponse> {
     const waitMs = Math.max(0, deadline - Date.now());
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new SandboxError(
-              'TIMEOUT',
-              `the host did not take shared memory region '${region.name}' within ${waitMs} ms`,
-            ),
+    const withdrawn = new AbortController();
+    const ended = new Promise<never>((_, reject) =>
+      withdrawn.signal.addEventListener('abort', () => reject(withdrawn.signal.reason as Error), { once: true }),
+    );
+    const timer = setTimeout(
+      () =>
+        withdrawn.abort(
+          new SandboxError(
+            'TIMEOUT',
+            `the host did not take shared memory region '${region.name}' within ${waitMs} ms`,
           ),
-        waitMs,
-      );
-    });
+        ),
+      waitMs,
+    );
+    const onCancelled = () =>
+      withdrawn.abort(new SandboxError('TIMEOUT', `notify_shared_memory_ready: cancelled by the plugin`));
+    call.once('cancelled', onCancelled);
     try {
-      await Promise.race([this.options.onSharedMemoryReady(region.name, region.size), late]);
+      await Promise.race([this.options.onSharedMemoryReady(region.name, region.size, withdrawn.signal), ended]);
     } finally {
       clearTimeout(timer);
+      call.off('cancelled', onCancelled);
     }
     return { success: true, error_message: '', result: Buffer.from('true'), error_code: 'OK' };
   }

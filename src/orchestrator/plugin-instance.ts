@@ -58,6 +58,11 @@ export interface SharedMemoryRegion {
    * fails with INVALID_REQUEST if the plugin shrank the region meanwhile.
    */
   view: <T>(use: (bytes: Buffer) => T | Promise<T>) => Promise<T>;
+  /**
+   * Aborted when the plugin cancels the announcement or its deadline passes: the plugin may
+   * write the region again from then on, so a consumer should stop reading it.
+   */
+  withdrawn: AbortSignal;
 }
 
 export interface ExitInfo {
@@ -247,7 +252,7 @@ export class PluginInstance {
       },
       metrics: this.ctx.metrics,
       audit: this.ctx.audit,
-      onSharedMemoryReady: async (name, size) => {
+      onSharedMemoryReady: async (name, size, withdrawn) => {
         // Only a region that is there, in this plugin's own directory, within its shm_mb.
         const maxBytes = manifest.sandbox.shmMb * MIB;
         checkSharedMemory(shmDir, name, size, maxBytes);
@@ -257,6 +262,7 @@ export class PluginInstance {
           size,
           read: (into) => readSharedMemory(shmDir, name, size, maxBytes, into),
           view: (use) => viewSharedMemory(shmDir, name, size, maxBytes, use),
+          withdrawn,
         });
       },
       log: this.log.child({ pluginId: manifest.id }),

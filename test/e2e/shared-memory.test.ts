@@ -173,11 +173,19 @@ describe('shared memory: the zero-copy path from plugin to host', () => {
   it('a consumer that never finishes ends the announcement with TIMEOUT at the deadline cap', async () => {
     const framer = t.orchestrator.find('school-a', FRAMER);
     await call('frame_shm', { size: 100, seed: 1 });
-    const stop = framer.consumeSharedMemory(() => new Promise<void>(() => {}));
+    const withdrawn: AbortSignal[] = [];
+    const stop = framer.consumeSharedMemory((region) => {
+      withdrawn.push(region.withdrawn);
+      return new Promise<void>(() => {});
+    });
     try {
       const answer = (await call('announce', { name: 'frame', size: 100 })).body;
       assert.equal(answer.code, 'TIMEOUT');
       assert.match(String(answer.message), /the host did not take shared memory region 'frame' within \d+ ms/);
+      // The consumer is told that the plugin may write the region again.
+      assert.equal(withdrawn.length, 1);
+      assert.equal(withdrawn[0]?.aborted, true);
+      assert.match(String(withdrawn[0]?.reason), /did not take shared memory region 'frame'/);
     } finally {
       stop();
     }
