@@ -54,8 +54,8 @@ export interface SharedMemoryRegion {
   /** Reads the region as announced, into a new buffer or one the consumer owns and reuses. */
   read: (into?: Buffer) => Promise<Buffer>;
   /**
-   * Lends the region's bytes in place, without a copy, until `use` settles (then they are gone);
-   * fails with INVALID_REQUEST if the plugin shrank the region meanwhile.
+   * Lends the region's bytes in place, without a copy, until `use` settles (zeros from then
+   * on); fails with INVALID_REQUEST if the plugin shrank the region meanwhile.
    */
   view: <T>(use: (bytes: Buffer) => T | Promise<T>) => Promise<T>;
   /**

@@ -14,11 +14,16 @@ interface ShmMap {
   release(mapped: ArrayBuffer): boolean;
 }
 
+/** The addon, or nothing where it was not built; one that is there but fails to load is an error. */
 function loadShmMap(): ShmMap | undefined {
+  const file = 'native/shm-map.node';
   try {
-    return createRequire(import.meta.url)('./native/shm-map.node') as ShmMap;
-  } catch {
-    return undefined;
+    return createRequire(import.meta.url)(`./${file}`) as ShmMap;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return undefined;
+    throw new Error(`the shm-map addon (dist/src/sandbox/${file}) does not load; rebuild it with npm run build`, {
+      cause: err,
+    });
   }
 }
 
