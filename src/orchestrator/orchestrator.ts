@@ -16,17 +16,11 @@ import {
 import type { Logger } from '../logging/index.ts';
 import { SandboxMetrics } from '../metrics/index.ts';
 import { connectRedis, redisKeys } from '../redis/index.ts';
-import {
-  DockerSandboxRuntime,
-  LABELS,
-  reapPluginDirectories,
-  removeEmptyShmBase,
-  type DirectoryRoots,
-} from '../sandbox/index.ts';
+import { DockerSandboxRuntime, LABELS, reapPluginDirectories, removeEmptyShmBase } from '../sandbox/index.ts';
 import { loadTenantTrust, type TenantTrust } from '../trust/index.ts';
 import { ManagedPlugin, type PluginStatus } from './managed-plugin.ts';
 import { checkTenantQuota } from './tenant-quota.ts';
-import { discoverPlugin, PluginStartFailure, type InstanceContext } from './plugin-instance.ts';
+import { directoryRoots, discoverPlugin, PluginStartFailure, type InstanceContext } from './plugin-instance.ts';
 
 const HOST_SOCKET = 'host.sock';
 const HEARTBEAT_MS = 2_000;
@@ -224,7 +218,7 @@ export class Orchestrator {
       if (!locked?.ran)
         await run().catch((err: unknown) => this.log.error({ err, pluginId: plugin.pluginId }, 'disable failed'));
     }
-    await removeEmptyShmBase(this.directoryRoots()).catch((err: unknown) =>
+    await removeEmptyShmBase(directoryRoots(this.config)).catch((err: unknown) =>
       this.log.warn({ err }, 'could not remove the shm base directory'),
     );
     clearInterval(this.heartbeat);
@@ -368,23 +362,13 @@ export class Orchestrator {
       this.log.warn({ containerId: container.id, name: container.name }, 'removing a container left by an earlier run');
       await this.runtime.remove(container.id);
     }
-    const dirs = await reapPluginDirectories(this.directoryRoots(), this.log);
+    const dirs = await reapPluginDirectories(directoryRoots(this.config), this.log);
     for (const kind of ['bundles', 'unpacked', 'discover']) {
       await rm(path.join(this.config.stateDir, this.config.orchestratorId, kind), { recursive: true, force: true });
     }
     if (leftovers.length + dirs > 0) {
       this.log.info({ containers: leftovers.length, directories: dirs }, 'leftovers removed');
     }
-  }
-
-  private directoryRoots(): DirectoryRoots {
-    return {
-      runtimeDir: this.config.runtimeDir,
-      shmRoot: this.config.shmDir,
-      orchestratorId: this.config.orchestratorId,
-      uid: this.config.sandboxUid,
-      gid: this.config.sandboxGid,
-    };
   }
 
   /** Starts the built-in host when `upstream.address` is `builtin`; returns the address to call. */

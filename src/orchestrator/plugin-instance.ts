@@ -15,6 +15,7 @@ import {
   readSharedMemory,
   viewSharedMemory,
   removePluginDirectories,
+  type DirectoryRoots,
   type DockerSandboxRuntime,
   type PluginDirectories,
 } from '../sandbox/index.ts';
@@ -45,6 +46,17 @@ export interface InstanceContext {
   metrics: SandboxMetrics;
   audit: AuditLog;
   log: Logger;
+}
+
+/** Where this orchestrator's instances keep their sockets and shm directories. */
+export function directoryRoots(config: SandboxConfig): DirectoryRoots {
+  return {
+    runtimeDir: config.runtimeDir,
+    shmRoot: config.shmDir,
+    orchestratorId: config.orchestratorId,
+    uid: config.sandboxUid,
+    gid: config.sandboxGid,
+  };
 }
 
 /** A region the plugin announced, as handed to the host's consumers. */
@@ -225,14 +237,12 @@ export class PluginInstance {
   private async launch(manifest: PluginManifest): Promise<void> {
     const { config, runtime, tokens } = this.ctx;
     const upstream = this.ctx.upstreamFor(this.tenant);
-    const roots = {
-      runtimeDir: config.runtimeDir,
-      shmRoot: config.shmDir,
-      orchestratorId: config.orchestratorId,
-      uid: config.sandboxUid,
-      gid: config.sandboxGid,
-    };
-    this.dirs = await createPluginDirectories(roots, this.instanceId, manifest.sandbox.shmMb, this.log);
+    this.dirs = await createPluginDirectories(
+      directoryRoots(config),
+      this.instanceId,
+      manifest.sandbox.shmMb,
+      this.log,
+    );
     const { shmDir } = this.dirs;
     const identity = {
       tenant: this.tenant.id,

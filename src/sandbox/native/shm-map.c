@@ -78,8 +78,9 @@ static void pass_on(int signal, siginfo_t *info, void *context) {
 static void on_sigbus(int signal, siginfo_t *info, void *context) {
   int saved_errno = errno;
   uintptr_t address = (uintptr_t)info->si_addr;
+  bool fault = info->si_code > 0; /* raised by the kernel for an access, not by kill() */
   bool handled = false;
-  for (int i = 0; i < MAX_MAPPINGS && info->si_code > 0 && !handled; i++) {
+  for (int i = 0; fault && i < MAX_MAPPINGS && !handled; i++) {
     uintptr_t start = atomic_load(&slots[i].start);
     size_t length = atomic_load(&slots[i].length);
     if (start != 0 && address >= start && address - start < length && zero_fill((void *)start, length)) {
