@@ -13,7 +13,7 @@ import {
   pinPluginSocket,
   checkSharedMemory,
   readSharedMemory,
-  viewSharedMemory,
+  SharedMemoryViews,
   removePluginDirectories,
   type DirectoryRoots,
   type DockerSandboxRuntime,
@@ -244,6 +244,8 @@ export class PluginInstance {
       this.log,
     );
     const { shmDir } = this.dirs;
+    const maxBytes = manifest.sandbox.shmMb * MIB;
+    const views = new SharedMemoryViews(shmDir, maxBytes);
     const identity = {
       tenant: this.tenant.id,
       pluginId: manifest.id,
@@ -264,14 +266,13 @@ export class PluginInstance {
       audit: this.ctx.audit,
       onSharedMemoryReady: async (name, size, withdrawn) => {
         // Only a region that is there, in this plugin's own directory, within its shm_mb.
-        const maxBytes = manifest.sandbox.shmMb * MIB;
         checkSharedMemory(shmDir, name, size, maxBytes);
         this.regions.set(name, size);
         await this.onSharedMemory?.({
           name,
           size,
           read: (into) => readSharedMemory(shmDir, name, size, maxBytes, into),
-          view: (use) => viewSharedMemory(shmDir, name, size, maxBytes, use),
+          view: (use) => views.view(name, size, use),
           withdrawn,
         });
       },

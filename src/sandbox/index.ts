@@ -10,5 +10,5 @@ export {
   type DirectoryRoots,
 } from './plugin-directories.ts';
 export { LogForwarder } from './log-forwarder.ts';
-export { checkSharedMemory, readSharedMemory, viewSharedMemory } from './shared-memory-region.ts';
+export { checkSharedMemory, readSharedMemory, SharedMemoryViews } from './shared-memory-region.ts';
 export { LABELS } from './labels.ts';

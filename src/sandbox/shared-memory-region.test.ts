@@ -16,7 +16,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { SandboxError } from '../errors/index.ts';
-import { checkSharedMemory, readSharedMemory, regionsMapInPlace, viewSharedMemory } from './shared-memory-region.ts';
+import { checkSharedMemory, readSharedMemory, regionsMapInPlace, SharedMemoryViews } from './shared-memory-region.ts';
 
 const MAX = 1024 * 1024;
 const pbkdf2 = promisify(pbkdf2Callback);
@@ -51,6 +51,8 @@ describe('a shared memory region, from the host side', () => {
   });
 
   describe('lent in place (the shm-map addon)', () => {
+    const views = new SharedMemoryViews(dir, MAX);
+
     it('is built, so that regions are mapped rather than copied', () => {
       assert.equal(regionsMapInPlace, true, 'npm run build compiles src/sandbox/native/shm-map.c');
     });
@@ -58,7 +60,7 @@ describe('a shared memory region, from the host side', () => {
     it('shows the plugin’s own pages: a write to the region shows through at once', async () => {
       const file = path.join(dir, 'live');
       writeFileSync(file, Buffer.from('aaaaaaaaaa'));
-      const seen = await viewSharedMemory(dir, 'live', 10, MAX, (bytes) => {
+      const seen = await views.view('live', 10, (bytes) => {
         const first = bytes.toString();
         writeFileSync(file, Buffer.from('bbbbbbbbbb'));
         return [first, bytes.toString()];
@@ -69,7 +71,7 @@ describe('a shared memory region, from the host side', () => {
     it('keeps what the host writes to itself, and reads zeros once `use` settles', async () => {
       writeFileSync(path.join(dir, 'private'), Buffer.from('0123456789'));
       let kept: Buffer = Buffer.alloc(0);
-      await viewSharedMemory(dir, 'private', 10, MAX, async (bytes) => {
+      await views.view('private', 10, async (bytes) => {
         bytes.write('host');
         kept = bytes;
       });
@@ -77,12 +79,45 @@ describe('a shared memory region, from the host side', () => {
       assert.equal((await readSharedMemory(dir, 'private', 10, MAX)).toString(), '0123456789');
     });
 
-    it('survives the plugin shrinking the region: zeros are read, and the view is refused', async () => {
+    it('keeps one mapping for a region viewed frame after frame, showing each new frame', async () => {
+      const file = path.join(dir, 'reused');
+      const seen: { buffer: ArrayBufferLike; text: string }[] = [];
+      for (const frame of ['frame-1...', 'frame-2...']) {
+        writeFileSync(file, Buffer.from(frame));
+        await views.view('reused', 10, (bytes) => seen.push({ buffer: bytes.buffer, text: bytes.toString() }));
+      }
+      assert.deepEqual(
+        seen.map(({ text }) => text),
+        ['frame-1...', 'frame-2...'],
+      );
+      assert.equal(seen[0]?.buffer, seen[1]?.buffer, 'the same mapping, mapped again');
+      assert.deepEqual([...new Uint8Array(seen[1]?.buffer ?? [])], new Array(10).fill(0), 'released after each view');
+    });
+
+    it('maps a region anew where its size changed, or while it is still lent', async () => {
+      const file = path.join(dir, 'resized');
+      writeFileSync(file, Buffer.alloc(20, 1));
+      const buffers: ArrayBufferLike[] = [];
+      await views.view('resized', 10, (bytes) => buffers.push(bytes.buffer));
+      await views.view('resized', 20, (bytes) => buffers.push(bytes.buffer));
+      await views.view('resized', 20, (outer) =>
+        views.view('resized', 20, (inner) => {
+          buffers.push(outer.buffer, inner.buffer);
+          assert.equal(inner[19], 1);
+        }),
+      );
+      assert.notEqual(buffers[0], buffers[1], 'a new size, a new mapping');
+      assert.equal(buffers[1], buffers[2], 'kept for the next view');
+      assert.notEqual(buffers[2], buffers[3], 'two views at once, two mappings');
+    });
+
+    it('survives the plugin shrinking the region: zeros are read, the view is refused, the next one is whole', async () => {
       const size = 4 * 1024 * 1024;
+      const large = new SharedMemoryViews(dir, 8 * MAX);
       writeFileSync(path.join(dir, 'shrinking'), Buffer.alloc(size, 1));
       let tail: number[] = [];
       await assert.rejects(
-        viewSharedMemory(dir, 'shrinking', size, 8 * MAX, (bytes) => {
+        large.view('shrinking', size, (bytes) => {
           truncateSync(path.join(dir, 'shrinking'), 4096);
           tail = [...bytes.subarray(size - 3)]; // past the end of the file: a SIGBUS, answered
         }),
@@ -92,6 +127,9 @@ describe('a shared memory region, from the host side', () => {
           /region 'shrinking' shrank below the 4194304 bytes announced while the host read it/.test(err.message),
       );
       assert.deepEqual(tail, [0, 0, 0]);
+      writeFileSync(path.join(dir, 'shrinking'), Buffer.alloc(size, 2));
+      tail = await large.view('shrinking', size, (bytes) => [...bytes.subarray(size - 3)]);
+      assert.deepEqual(tail, [2, 2, 2], 'the kept mapping, mapped again, reads the whole region');
     });
 
     it('notices a region cut short where only a system call read it (no SIGBUS, just EFAULT)', async () => {
@@ -100,7 +138,7 @@ describe('a shared memory region, from the host side', () => {
       const sink = openSync('/dev/null', 'w');
       try {
         await assert.rejects(
-          viewSharedMemory(dir, 'syscall', size, MAX, (bytes) => {
+          views.view('syscall', size, (bytes) => {
             truncateSync(path.join(dir, 'syscall'), 4096);
             writeSync(sink, bytes);
           }),
@@ -115,7 +153,7 @@ describe('a shared memory region, from the host side', () => {
       writeFileSync(path.join(dir, 'thrown'), Buffer.alloc(10, 1));
       let kept: Buffer = Buffer.alloc(0);
       await assert.rejects(
-        viewSharedMemory(dir, 'thrown', 10, MAX, (bytes) => {
+        views.view('thrown', 10, (bytes) => {
           kept = bytes;
           throw new Error('not a frame');
         }),

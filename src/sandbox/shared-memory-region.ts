@@ -12,6 +12,8 @@ interface ShmMap {
   map(fd: number, size: number): ArrayBuffer;
   /** Puts zero pages in the mapping's place; true if a lost page was touched (it read zeros). */
   release(mapped: ArrayBuffer): boolean;
+  /** Maps `fd` again into a released mapping, of the same size. */
+  remap(mapped: ArrayBuffer, fd: number): void;
 }
 
 /** The addon, or nothing where it was not built; one that is there but fails to load is an error. */
@@ -30,7 +32,7 @@ function loadShmMap(): ShmMap | undefined {
 const shmMap = loadShmMap();
 
 /**
- * Whether viewSharedMemory lends the plugin's own pages (the addon is built: `npm run build`),
+ * Whether SharedMemoryViews lends the plugin's own pages (the addon is built: `npm run build`),
  * rather than a copy.
  */
 export const regionsMapInPlace = shmMap !== undefined;
@@ -63,47 +65,82 @@ export async function readSharedMemory(
   }
 }
 
+/** Mappings one plugin keeps for reuse, by region name: a plugin may announce many names. */
+const KEPT_MAPPINGS = 8;
+
 /**
- * Lends the region's bytes to `use` in place, without a copy: `bytes` maps the plugin's pages
- * (privately: what the host writes stays with the host) and holds them only until `use`
- * settles; it reads zeros from then on, so no work on `bytes` should outlive `use`. Should the
- * plugin shrink the region meanwhile, `use` reads zeros where its bytes were, and the view ends
- * with INVALID_REQUEST. Without the addon, `bytes` is a copy.
+ * Lends a plugin's regions to the host in place, without a copy. A region announced frame after
+ * frame keeps its mapping from one view to the next: a new one each time would hand V8 6 MB of
+ * external memory per frame, and the garbage collections that set off cost more than the frames.
  */
-export async function viewSharedMemory<T>(
-  shmDir: string,
-  name: string,
-  size: number,
-  maxBytes: number,
-  use: (bytes: Buffer) => T | Promise<T>,
-): Promise<T> {
-  if (!shmMap) return use(await readSharedMemory(shmDir, name, size, maxBytes));
-  const fd = openRegion(shmDir, name, size, maxBytes);
-  let mapped: ArrayBuffer;
-  try {
-    mapped = shmMap.map(fd, size);
-  } catch (err) {
-    closeSync(fd);
-    throw err;
+export class SharedMemoryViews {
+  private readonly shmDir: string;
+  private readonly maxBytes: number;
+  private readonly kept = new Map<string, ArrayBuffer>();
+
+  constructor(shmDir: string, maxBytes: number) {
+    this.shmDir = shmDir;
+    this.maxBytes = maxBytes;
   }
-  // A shrunken region outranks whatever `use` made of the zeros it read. A touch of a lost
-  // page tells the addon; a system call handed `bytes` (a write to a file, say) only gets
-  // EFAULT, so the file's size is looked at too.
-  const release = () => {
-    const touchedLostPage = shmMap.release(mapped);
-    const cut = fstatSync(fd).size < size;
-    closeSync(fd);
-    if (touchedLostPage || cut) throw shrunk(name, size);
-  };
-  let result: T;
-  try {
-    result = await use(Buffer.from(mapped));
-  } catch (err) {
+
+  /**
+   * Lends region `name` to `use`: `bytes` maps the plugin's pages (privately: what the host
+   * writes stays with the host) until `use` settles, and reads zeros from then on (until the
+   * region's next view), so no work on `bytes` should outlive `use`. Should the plugin shrink
+   * the region meanwhile, `use` reads zeros where its bytes were, and the view ends with
+   * INVALID_REQUEST. Without the addon, `bytes` is a copy.
+   */
+  async view<T>(name: string, size: number, use: (bytes: Buffer) => T | Promise<T>): Promise<T> {
+    if (!shmMap) return use(await readSharedMemory(this.shmDir, name, size, this.maxBytes));
+    const fd = openRegion(this.shmDir, name, size, this.maxBytes);
+    let mapped: ArrayBuffer;
+    try {
+      mapped = this.mapAgain(shmMap, name, size, fd) ?? shmMap.map(fd, size);
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+    // A shrunken region outranks whatever `use` made of the zeros it read. A touch of a lost
+    // page tells the addon; a system call handed `bytes` (a write to a file, say) only gets
+    // EFAULT, so the file's size is looked at too.
+    const release = () => {
+      const touchedLostPage = shmMap.release(mapped);
+      this.keep(name, mapped);
+      const cut = fstatSync(fd).size < size;
+      closeSync(fd);
+      if (touchedLostPage || cut) throw shrunk(name, size);
+    };
+    let result: T;
+    try {
+      result = await use(Buffer.from(mapped));
+    } catch (err) {
+      release();
+      throw err;
+    }
     release();
-    throw err;
+    return result;
   }
-  release();
-  return result;
+
+  /** Lets go of the kept mappings: they are unmapped once collected. */
+  clear(): void {
+    this.kept.clear();
+  }
+
+  /** The kept mapping of `name`, if it has this size, with the region mapped into it again. */
+  private mapAgain(addon: ShmMap, name: string, size: number, fd: number): ArrayBuffer | undefined {
+    const kept = this.kept.get(name);
+    if (kept?.byteLength !== size) return undefined;
+    this.kept.delete(name); // a view of the same region meanwhile maps its own
+    addon.remap(kept, fd);
+    return kept;
+  }
+
+  private keep(name: string, mapped: ArrayBuffer): void {
+    this.kept.delete(name);
+    this.kept.set(name, mapped);
+    const oldest = this.kept.keys().next().value;
+    if (this.kept.size > KEPT_MAPPINGS && oldest !== undefined) this.kept.delete(oldest);
+  }
 }
 
 function shrunk(name: string, size: number): SandboxError {

@@ -12,9 +12,14 @@
  * or native work that still holds the buffer then reads zeros instead of faulting, and the
  * address range stays this mapping's until the ArrayBuffer is collected and unmapped.
  *
+ * `remap` maps a region again into a released mapping's address range, so that a region
+ * announced frame after frame keeps one ArrayBuffer: V8 counts each new one as external memory,
+ * and at 6 MB a frame that alone set off a full garbage collection every dozen frames.
+ *
  * Exports:
- *   map(fd, size) -> ArrayBuffer   a private, writable mapping of `size` bytes of `fd`
- *   release(ArrayBuffer) -> bool   zeroes it; true if the region shrank while it was mapped
+ *   map(fd, size) -> ArrayBuffer         a private, writable mapping of `size` bytes of `fd`
+ *   release(ArrayBuffer) -> bool         zeroes it; true if the region shrank while it was mapped
+ *   remap(ArrayBuffer, fd) -> undefined  maps `fd` again into a released mapping, same size
  */
 #define NAPI_VERSION 8
 #include <errno.h>
@@ -37,10 +42,12 @@ struct mapping {
   bool released;
 };
 
-/* One per mapping. The SIGBUS handler reads start, length and shrank; `claimed` and `owner`
- * belong to whichever thread mapped the region. */
+/* One per mapping. The SIGBUS handler reads start, length and shrank: the range it answers for
+ * while the mapping is lent. `claimed`, `base` (the mapping's address for its whole life) and
+ * `owner` belong to whichever thread mapped the region. */
 struct slot {
   atomic_bool claimed;
+  _Atomic uintptr_t base;
   _Atomic uintptr_t start;
   _Atomic size_t length;
   atomic_bool shrank;
@@ -115,9 +122,10 @@ static void finalize(napi_env env, void *data, void *hint) {
   (void)env;
   (void)data;
   struct mapping *m = hint;
-  zero_out(m);
-  munmap(m->start, m->length);
   struct slot *slot = &slots[m->slot];
+  zero_out(m);
+  atomic_store(&slot->base, 0); /* before the address range can be handed out again */
+  munmap(m->start, m->length);
   slot->owner = NULL;
   atomic_store(&slot->claimed, false);
   free(m);
@@ -157,6 +165,7 @@ static napi_value map(napi_env env, napi_callback_info info) {
   }
   *m = (struct mapping){.start = start, .length = (size_t)size, .slot = slot, .released = false};
   slots[slot].owner = m;
+  atomic_store(&slots[slot].base, (uintptr_t)start);
   atomic_store(&slots[slot].shrank, false);
   atomic_store(&slots[slot].length, (size_t)size);
   atomic_store(&slots[slot].start, (uintptr_t)start);
@@ -169,27 +178,58 @@ static napi_value map(napi_env env, napi_callback_info info) {
   return buffer;
 }
 
-static napi_value release(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
+/* The mapping behind an ArrayBuffer from map(), released or not; NULL if there is none. */
+static struct mapping *mapping_of(napi_env env, napi_value value) {
   void *data = NULL;
   size_t length;
   bool is_buffer = false;
+  if (napi_is_arraybuffer(env, value, &is_buffer) != napi_ok || !is_buffer ||
+      napi_get_arraybuffer_info(env, value, &data, &length) != napi_ok || data == NULL) {
+    return NULL;
+  }
+  for (int i = 0; i < MAX_MAPPINGS; i++) {
+    if (atomic_load(&slots[i].base) == (uintptr_t)data) return slots[i].owner;
+  }
+  return NULL;
+}
+
+static napi_value remap(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t fd;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 ||
+      napi_get_value_int32(env, argv[1], &fd) != napi_ok || fd < 0) {
+    return throw_error(env, "remap(buffer, fd) takes an ArrayBuffer from map() and an open file descriptor");
+  }
+  struct mapping *m = mapping_of(env, argv[0]);
+  if (m == NULL || !m->released) return throw_error(env, "remap(buffer, fd) takes a released ArrayBuffer from map()");
+  /* Watched before it is mapped: a fault from the first touch on is answered. */
+  struct slot *slot = &slots[m->slot];
+  atomic_store(&slot->shrank, false);
+  atomic_store(&slot->length, m->length);
+  atomic_store(&slot->start, (uintptr_t)m->start);
+  if (mmap(m->start, m->length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0) == MAP_FAILED) {
+    zero_fill(m->start, m->length); /* a failed MAP_FIXED may have left the range unmapped */
+    atomic_store(&slot->start, 0);
+    atomic_store(&slot->length, 0);
+    return throw_error(env, "the shared memory region could not be mapped");
+  }
+  m->released = false;
+  return NULL;
+}
+
+static napi_value release(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  bool is_buffer = false;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 ||
-      napi_is_arraybuffer(env, argv[0], &is_buffer) != napi_ok || !is_buffer ||
-      napi_get_arraybuffer_info(env, argv[0], &data, &length) != napi_ok) {
+      napi_is_arraybuffer(env, argv[0], &is_buffer) != napi_ok || !is_buffer) {
     return throw_error(env, "release(buffer) takes an ArrayBuffer from map()");
   }
-  /* A buffer released already, or transferred away (detached), is left to its finalizer. */
-  bool shrank = false;
-  for (int i = 0; i < MAX_MAPPINGS && data != NULL; i++) {
-    if (atomic_load(&slots[i].start) == (uintptr_t)data && slots[i].owner != NULL) {
-      shrank = zero_out(slots[i].owner);
-      break;
-    }
-  }
+  /* A buffer released already, or transferred away (detached), is left as it is. */
+  struct mapping *m = mapping_of(env, argv[0]);
   napi_value result;
-  napi_get_boolean(env, shrank, &result);
+  napi_get_boolean(env, m != NULL && zero_out(m), &result);
   return result;
 }
 
@@ -199,7 +239,8 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor properties[] = {
       {"map", NULL, map, NULL, NULL, NULL, napi_default, NULL},
       {"release", NULL, release, NULL, NULL, NULL, napi_default, NULL},
+      {"remap", NULL, remap, NULL, NULL, NULL, napi_default, NULL},
   };
-  if (napi_define_properties(env, exports, 2, properties) != napi_ok) return NULL;
+  if (napi_define_properties(env, exports, 3, properties) != napi_ok) return NULL;
   return exports;
 }
