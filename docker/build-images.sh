@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the images classtop-sandbox runs, locally, with no registry:
 #   debian:bookworm-slim        (docker/base/build-base.sh: pulled, or debootstrapped and imported)
-#   classtop/sandbox-node       (docker/sandbox-node/Dockerfile)
+#   classtop/sandbox-node       (docker/sandbox-node/Dockerfile; the SDK with its shm-shared addon)
 #   classtop/orchestrator       (Dockerfile; only with the argument `orchestrator`)
 # Cached: an image is tagged with a hash of everything it is built from, and not rebuilt while an
 # image with that tag exists.
@@ -37,8 +37,9 @@ build_node_sandbox() {
   local repo=classtop/sandbox-node node_bin hash stage
   node_bin="$(node_binary)"
   hash="$( { "$node_bin" --version; cat docker/sandbox-node/Dockerfile proto/classtop_plugin.proto \
-    sandboxes/node/package.json sandboxes/node/package-lock.json sandboxes/node/tsconfig.json;
-    find sandboxes/node/src -type f -name '*.ts' ! -name '*.test.ts' | sort | xargs cat; } | sha256sum | cut -c1-16)"
+    sandboxes/node/package.json sandboxes/node/package-lock.json sandboxes/node/tsconfig.json scripts/build-addon.sh;
+    find sandboxes/node/src sandboxes/node/native -type f \( -name '*.ts' ! -name '*.test.ts' -o -name '*.c' \) | sort |
+      xargs cat; } | sha256sum | cut -c1-16)"
   if docker image inspect "$repo:$hash" >/dev/null 2>&1; then
     docker tag "$repo:$hash" "$repo:latest"
     return 0
@@ -60,7 +61,7 @@ build_node_sandbox() {
 build_orchestrator() {
   local repo=classtop/orchestrator node_bin hash stage
   node_bin="$(node_binary)"
-  hash="$( { "$node_bin" --version; cat Dockerfile package.json package-lock.json proto/*.proto;
+  hash="$( { "$node_bin" --version; cat Dockerfile package.json package-lock.json proto/*.proto scripts/build-addon.sh;
     find src -type f \( -name '*.ts' ! -name '*.test.ts' -o -name '*.c' -o -name '*.sh' \) | sort | xargs cat; } |
     sha256sum | cut -c1-16)"
   if docker image inspect "$repo:$hash" >/dev/null 2>&1; then

@@ -206,6 +206,16 @@ describe('shared memory: the zero-copy path from plugin to host', () => {
     assert.match(String(tooBig.message), /exceeds this plugin's shm_mb \(33554432 bytes\)/);
   });
 
+  it('a region that does not fit in the plugin’s shm_mb fails at create, not with a SIGBUS at its first write', async () => {
+    const refused = (await call('create', { name: 'huge', size: 40 * 1024 * 1024 })).body;
+    assert.match(
+      String(refused.error),
+      /shared memory 'huge' \(41943040 bytes\) does not fit in what is left of this plugin's shm_mb; raise sandbox\.shm_mb/,
+    );
+    assert.ok(!(refused.files as string[]).includes('huge'), 'no region half made');
+    assert.equal((await call('create', { name: 'fits', size: 16 * 1024 * 1024 })).body.ok, true, 'nothing was kept');
+  });
+
   it('never follows a symlink the plugin planted in its shm directory', async () => {
     assert.deepEqual((await call('symlink', { name: 'evil', target: '/etc/passwd' })).body, { ok: true });
     const read = await admin<{ error: { code: string; message: string } }>(
