@@ -111,6 +111,17 @@ describe('a shared memory region, from the host side', () => {
       assert.notEqual(buffers[2], buffers[3], 'two views at once, two mappings');
     });
 
+    it('keeps the mappings of the eight regions viewed last, no more', async () => {
+      const names = Array.from({ length: 9 }, (_, i) => `many-${i}`);
+      const lent = async (name: string) => {
+        writeFileSync(path.join(dir, name), Buffer.alloc(10, 1));
+        return views.view(name, 10, (bytes) => bytes.buffer);
+      };
+      const first = await Promise.all(names.map(lent));
+      assert.notEqual(await lent('many-0'), first[0], 'the oldest was let go');
+      assert.equal(await lent('many-8'), first[8], 'the newest was kept');
+    });
+
     it('survives the plugin shrinking the region: zeros are read, the view is refused, the next one is whole', async () => {
       const size = 4 * 1024 * 1024;
       const large = new SharedMemoryViews(dir, 8 * MAX);

@@ -121,11 +121,6 @@ export class SharedMemoryViews {
     return result;
   }
 
-  /** Lets go of the kept mappings: they are unmapped once collected. */
-  clear(): void {
-    this.kept.clear();
-  }
-
   /** The kept mapping of `name`, if it has this size, with the region mapped into it again. */
   private mapAgain(addon: ShmMap, name: string, size: number, fd: number): ArrayBuffer | undefined {
     const kept = this.kept.get(name);
