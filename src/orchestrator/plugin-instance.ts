@@ -67,7 +67,8 @@ export interface SharedMemoryRegion {
   read: (into?: Buffer) => Promise<Buffer>;
   /**
    * Lends the region's bytes in place, without a copy, until `use` settles (zeros from then
-   * on); fails with INVALID_REQUEST if the plugin shrank the region meanwhile.
+   * on, until the region is viewed again); fails with INVALID_REQUEST if the plugin shrank the
+   * region meanwhile.
    */
   view: <T>(use: (bytes: Buffer) => T | Promise<T>) => Promise<T>;
   /**

@@ -26,6 +26,11 @@ function loadShmShared(): ShmShared | undefined {
 
 const shmShared = loadShmShared();
 
+/** The region mapped into the plugin, its pages taken first; nothing without the addon. */
+function mapRegion(fd: number, size: number): Uint8Array | undefined {
+  return shmShared && new Uint8Array(shmShared.map(fd, size));
+}
+
 /**
  * A region of the plugin's /dev/shm (its own tmpfs, which the host can read): for large data such
  * as a 1920×1080×3 frame, written here and announced with `notifyReady`, instead of sent in a
@@ -65,7 +70,7 @@ export class SharedMemory {
     const fd = openSync(file, 'w+', 0o600);
     try {
       ftruncateSync(fd, size);
-      return new SharedMemory(name, size, fd, shmShared && new Uint8Array(shmShared.map(fd, size)));
+      return new SharedMemory(name, size, fd, mapRegion(fd, size));
     } catch (err) {
       closeSync(fd);
       if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
@@ -83,15 +88,13 @@ export class SharedMemory {
     if (this.fd === undefined) throw new Error(`shared memory '${this.name}' is closed`);
     if (offset + data.byteLength > this.size)
       throw new Error(`write past the end of shared memory '${this.name}' (${this.size} bytes)`);
-    if (this.mapped && shmShared) {
+    if (this.mapped && fstatSync(this.fd).size < this.size) {
       // A region cut short behind the SDK's back (a truncate of its file) would fault at this
       // write and kill the plugin: it is made whole, and mapped again, first.
-      if (fstatSync(this.fd).size < this.size) {
-        ftruncateSync(this.fd, this.size);
-        this.mapped = new Uint8Array(shmShared.map(this.fd, this.size));
-      }
-      return this.mapped.set(data, offset);
+      ftruncateSync(this.fd, this.size);
+      this.mapped = mapRegion(this.fd, this.size);
     }
+    if (this.mapped) return this.mapped.set(data, offset);
     let done = 0;
     while (done < data.byteLength) done += writeSync(this.fd, data, done, data.byteLength - done, offset + done);
   }
