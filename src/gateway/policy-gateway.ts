@@ -36,7 +36,7 @@ import { enforcePingPolicy } from './ping-policy.ts';
 import type { SessionIdentity, SessionTokens } from './session-tokens.ts';
 import { TokenBucket } from './token-bucket.ts';
 import type { UpstreamCalls } from './upstream-calls.ts';
-import type { UpstreamHost } from './upstream-host.ts';
+import type { Upstream } from './upstream.ts';
 
 const SHUTDOWN_GRACE_MS = 2_000;
 /** Room for the envelope around a payload of the maximum size. */
@@ -57,7 +57,7 @@ export interface GatewayOptions {
   /** Permissions this instance holds: the manifest's, as allowed by its tenant. */
   granted: ReadonlySet<string>;
   tokens: SessionTokens;
-  upstream: UpstreamHost;
+  upstream: Upstream;
   limits: CallLimits;
   /**
    * The plugin announced a region in its shm directory (notify_shared_memory_ready). `withdrawn`
@@ -352,25 +352,26 @@ export class PolicyGateway {
       capacity: EVENT_BUFFER,
       onDrop: () => this.options.metrics.eventsDropped.inc(this.labels),
     });
-    const upstream = this.options.upstream.watchEvents(this.options.identity.tenant);
-    upstream.on('data', (event: PluginEvent) => {
-      if (this.mayReceive(event)) feed.push(event);
-    });
-    upstream.on('error', (err: Error & { code?: number }) => {
-      if (err.code === GrpcStatus.CANCELLED) return;
-      this.log.warn({ err }, 'upstream event stream failed');
-      call.emit(
-        'error',
-        toGrpcStatus(new SandboxError('INTERNAL_ERROR', 'event stream from the host failed; subscribe again')),
-      );
-    });
+    const unwatch = this.options.upstream.watchEvents(
+      this.options.identity.tenant,
+      (event) => {
+        if (this.mayReceive(event)) feed.push(event);
+      },
+      (err) => {
+        this.log.warn({ err }, 'upstream event stream failed');
+        call.emit(
+          'error',
+          toGrpcStatus(new SandboxError('INTERNAL_ERROR', 'event stream from the host failed; subscribe again')),
+        );
+      },
+    );
     let open = true;
     const stop = () => {
       if (!open) return;
       open = false;
       this.streams--;
       this.options.metrics.activeStreams.dec(this.labels);
-      upstream.cancel();
+      unwatch();
     };
     call.on('data', () => feed.ack());
     call.on('end', () => {

@@ -1,5 +1,4 @@
 import type { EventEmitter } from 'node:events';
-import type { ClientDuplexStream } from '@grpc/grpc-js';
 import { isPluginErrorCode, SandboxError } from '../errors/index.ts';
 import type { HostApiRequest, HostCall, HostResult, PluginApiResponse } from '../protocol/index.ts';
 
@@ -15,19 +14,32 @@ interface Pending {
 const LAST_ID = 0xffff_ffff;
 
 /**
- * One gateway's calls to its upstream host, many on one gRPC stream (`Calls` in
- * classtop_host.proto): a call costs a message each way rather than an HTTP/2 stream of its own.
- * The stream is opened on the first call and again after it fails. Deadlines and cancellation
- * are kept here, per call: at either, the call ends and the host is told to drop it.
+ * A way to the host for many calls, each answered by its id: a gRPC `Calls` stream
+ * (classtop_host.proto), or the built-in host's channel in this process.
+ */
+export interface CallChannel {
+  /** Sends a call, or withdraws one (`cancel`). */
+  write(call: HostCall): unknown;
+  end(): unknown;
+  on(event: 'data', listener: (result: HostResult) => void): unknown;
+  on(event: 'error', listener: (err: Error & { details?: string }) => void): unknown;
+  on(event: 'end', listener: () => void): unknown;
+}
+
+/**
+ * One gateway's calls to its upstream host, many on one channel: over gRPC, a call costs a
+ * message each way rather than an HTTP/2 stream of its own. The channel is opened on the first
+ * call and again after it fails. Deadlines and cancellation are kept here, per call: at either,
+ * the call ends and the host is told to drop it.
  */
 export class UpstreamCalls {
-  private readonly open: () => ClientDuplexStream<HostCall, HostResult>;
-  private stream: ClientDuplexStream<HostCall, HostResult> | undefined;
+  private readonly open: () => CallChannel;
+  private channel: CallChannel | undefined;
   private readonly pending = new Map<number, Pending>();
   private lastId = 0;
   private closed = false;
 
-  constructor(open: () => ClientDuplexStream<HostCall, HostResult>) {
+  constructor(open: () => CallChannel) {
     this.open = open;
   }
 
@@ -68,27 +80,27 @@ export class UpstreamCalls {
     });
   }
 
-  /** Ends the stream; calls still waiting fail. */
+  /** Ends the channel; calls still waiting fail. */
   close(): void {
     this.closed = true;
     this.failAll('the gateway is closing');
-    this.stream?.end();
-    this.stream = undefined;
+    this.channel?.end();
+    this.channel = undefined;
   }
 
-  private connected(): ClientDuplexStream<HostCall, HostResult> {
-    if (this.stream) return this.stream;
-    const stream = this.open();
-    stream.on('data', (result: HostResult) => this.answered(result));
+  private connected(): CallChannel {
+    if (this.channel) return this.channel;
+    const channel = this.open();
+    channel.on('data', (result: HostResult) => this.answered(result));
     const lost = (reason: string) => {
-      if (this.stream !== stream) return;
-      this.stream = undefined;
+      if (this.channel !== channel) return;
+      this.channel = undefined;
       this.failAll(reason);
     };
-    stream.on('error', (err: Error & { details?: string }) => lost(err.details || err.message));
-    stream.on('end', () => lost('the host ended the call stream'));
-    this.stream = stream;
-    return stream;
+    channel.on('error', (err: Error & { details?: string }) => lost(err.details || err.message));
+    channel.on('end', () => lost('the host ended the call stream'));
+    this.channel = channel;
+    return channel;
   }
 
   private answered({ id, response }: HostResult): void {
@@ -107,7 +119,7 @@ export class UpstreamCalls {
     const entry = this.settle(id);
     if (!entry) return;
     entry.reject(err);
-    this.stream?.write({ id, request: null, deadline_ms: 0, cancel: true });
+    this.channel?.write({ id, request: null, deadline_ms: 0, cancel: true });
   }
 
   private settle(id: number): Pending | undefined {

@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { credentials, type Client, type ClientDuplexStream, type ClientReadableStream } from '@grpc/grpc-js';
+import {
+  credentials,
+  status as GrpcStatus,
+  type Client,
+  type ClientDuplexStream,
+  type ClientReadableStream,
+} from '@grpc/grpc-js';
 import { loadProtocol, type HostCall, type HostResult, type PluginEvent } from '../protocol/index.ts';
 import { UpstreamCalls } from './upstream-calls.ts';
+import type { Upstream } from './upstream.ts';
 
 type HostClient = Client & {
   Calls(): ClientDuplexStream<HostCall, HostResult>;
@@ -15,8 +22,8 @@ export interface UpstreamTls {
   serverName?: string | undefined;
 }
 
-/** The host the gateway forwards allowed calls to: one gRPC channel shared by every gateway. */
-export class UpstreamHost {
+/** A host the gateway reaches over gRPC: one channel shared by every gateway that calls it. */
+export class UpstreamHost implements Upstream {
   private readonly client: HostClient;
   readonly address: string;
 
@@ -40,8 +47,13 @@ export class UpstreamHost {
     return new UpstreamCalls(() => this.client.Calls());
   }
 
-  watchEvents(tenant: string): ClientReadableStream<PluginEvent> {
-    return this.client.WatchEvents({ tenant });
+  watchEvents(tenant: string, onEvent: (event: PluginEvent) => void, onError: (err: Error) => void): () => void {
+    const stream = this.client.WatchEvents({ tenant });
+    stream.on('data', onEvent);
+    stream.on('error', (err: Error & { code?: number }) => {
+      if (err.code !== GrpcStatus.CANCELLED) onError(err);
+    });
+    return () => stream.cancel();
   }
 
   close(): void {

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import {
   Server,
   ServerCredentials,
@@ -9,6 +10,7 @@ import {
 import type { Redis } from 'ioredis';
 import { asSandboxError, SandboxError, toGrpcStatus } from '../errors/index.ts';
 import { findHostApi, parsePayload } from '../host-api/index.ts';
+import type { CallChannel, LocalHost } from '../gateway/index.ts';
 import type { Logger } from '../logging/index.ts';
 import {
   loadProtocol,
@@ -31,9 +33,10 @@ const EMPTY = Buffer.alloc(0);
 
 /**
  * The built-in reference ClassTop host: serves `ClassTopHostService` (the upstream contract) on a
- * unix socket or loopback address, with its data on Redis.
+ * unix socket or loopback address, with its data on Redis; gateways in its own process reach it
+ * without gRPC (a LocalHost).
  */
-export class HostServer {
+export class HostServer implements LocalHost {
   private readonly server = new Server();
   private readonly stores: HostStores;
   private readonly events: EventBus;
@@ -52,9 +55,9 @@ export class HostServer {
       log: this.log,
     };
     this.server.addService(loadProtocol().HostService.service, {
-      Calls: this.calls.bind(this),
-      Invoke: this.invoke.bind(this),
-      WatchEvents: this.watchEvents.bind(this),
+      Calls: this.serveCalls.bind(this),
+      Invoke: this.serveInvoke.bind(this),
+      WatchEvents: this.serveWatchEvents.bind(this),
     });
   }
 
@@ -84,29 +87,49 @@ export class HostServer {
   }
 
   /**
-   * The gateway's call stream: each call is answered on the stream as soon as it is done. A
-   * withdrawn call (`cancel`) is not stopped: the handlers are short Redis operations, and the
-   * gateway drops an answer it no longer waits for.
+   * A channel for the calls of a gateway in this process, as the `Calls` stream is for a gateway
+   * over gRPC: each call is answered with a 'data' event as soon as it is done.
    */
-  private calls(stream: ServerDuplexStream<HostCall, HostResult>): void {
-    stream.on('data', ({ id, request, cancel }: HostCall) => {
-      if (cancel || !request) return;
-      void this.run(request).then(
-        (response) => !stream.cancelled && stream.write({ id, response }),
-        (err: unknown) => {
-          const failure = this.failed(err, request);
-          if (stream.cancelled) return;
-          stream.write({
-            id,
-            response: { success: false, error_message: failure.message, result: EMPTY, error_code: failure.code },
-          });
-        },
-      );
+  openCalls(): CallChannel {
+    const channel = new EventEmitter();
+    return Object.assign(channel, {
+      write: (call: HostCall) => this.answer(call, (result) => channel.emit('data', result)),
+      end: () => channel.emit('end'),
     });
+  }
+
+  /** Calls `onEvent` with each event of `tenant`, as WatchEvents streams them; returns the function that stops it. */
+  watchEvents(tenant: string, onEvent: (event: PluginEvent) => void): () => void {
+    return this.events.watch(tenant, (event: HostEvent) =>
+      onEvent({ ...event, event_data: Buffer.from(event.event_data) }),
+    );
+  }
+
+  /** The gateway's call stream: each call is answered on the stream as soon as it is done. */
+  private serveCalls(stream: ServerDuplexStream<HostCall, HostResult>): void {
+    stream.on('data', (call: HostCall) => this.answer(call, (result) => !stream.cancelled && stream.write(result)));
     stream.on('end', () => stream.end());
   }
 
-  private invoke(
+  /**
+   * Runs one call and sends its result. A withdrawn call (`cancel`) is not stopped: the handlers
+   * are short Redis operations, and the gateway drops an answer it no longer waits for.
+   */
+  private answer({ id, request, cancel }: HostCall, send: (result: HostResult) => void): void {
+    if (cancel || !request) return;
+    void this.run(request).then(
+      (response) => send({ id, response }),
+      (err: unknown) => {
+        const failure = this.failed(err, request);
+        send({
+          id,
+          response: { success: false, error_message: failure.message, result: EMPTY, error_code: failure.code },
+        });
+      },
+    );
+  }
+
+  private serveInvoke(
     call: ServerUnaryCall<HostApiRequest, PluginApiResponse>,
     callback: sendUnaryData<PluginApiResponse>,
   ): void {
@@ -136,15 +159,13 @@ export class HostServer {
     return failure;
   }
 
-  private watchEvents(call: ServerWritableStream<WatchEventsRequest, PluginEvent>): void {
+  private serveWatchEvents(call: ServerWritableStream<WatchEventsRequest, PluginEvent>): void {
     const { tenant } = call.request;
     if (!tenant) {
       call.emit('error', toGrpcStatus(new SandboxError('INVALID_REQUEST', 'WatchEvents: tenant is required')));
       return;
     }
-    const unwatch = this.events.watch(tenant, (event: HostEvent) => {
-      call.write({ ...event, event_data: Buffer.from(event.event_data) });
-    });
+    const unwatch = this.watchEvents(tenant, (event) => call.write(event));
     call.on('cancelled', unwatch);
     call.on('close', unwatch);
   }

@@ -3,7 +3,14 @@ import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { SandboxConfig, TenantConfig } from '../config/index.ts';
 import { SandboxError } from '../errors/index.ts';
-import { createAuditLog, SessionTokens, UpstreamHost } from '../gateway/index.ts';
+import {
+  createAuditLog,
+  LocalUpstream,
+  SessionTokens,
+  UpstreamHost,
+  type Upstream,
+  type UpstreamTls,
+} from '../gateway/index.ts';
 import { HostServer } from '../host/index.ts';
 import {
   LifecycleQueue,
@@ -49,8 +56,8 @@ export class Orchestrator {
   private readonly plugins = new Map<string, ManagedPlugin>();
   private readonly refused: RefusedEntry[] = [];
   private host: HostServer | undefined;
-  private upstream: UpstreamHost | undefined;
-  private tenantUpstreams = new Map<string, UpstreamHost>();
+  /** Every host reached over gRPC, the default's and the tenants' own: closed at stop. */
+  private readonly remoteHosts: UpstreamHost[] = [];
   private redis: Redis | undefined;
   private queueRedis: Redis | undefined;
   private queue: LifecycleQueue | undefined;
@@ -83,13 +90,12 @@ export class Orchestrator {
     await this.redis.connect();
     this.queueRedis = connectRedis(redisUrl, this.log, { forQueue: true });
     await this.queueRedis.connect();
-    this.upstream = new UpstreamHost(await this.startUpstream(this.redis));
+    const upstream = await this.startUpstream(this.redis);
     // A tenant with its own host gets its own channel to it.
-    const upstreams = new Map<string, UpstreamHost>();
+    const upstreams = new Map<string, Upstream>();
     for (const tenant of this.config.tenants) {
-      if (tenant.upstream) upstreams.set(tenant.id, new UpstreamHost(tenant.upstream.address, tenant.upstream.tls));
+      if (tenant.upstream) upstreams.set(tenant.id, this.remoteHost(tenant.upstream.address, tenant.upstream.tls));
     }
-    this.tenantUpstreams = upstreams;
     const store = new PluginStateStore(this.redis);
     await this.beat();
     this.heartbeat = setInterval(() => void this.beat().catch(() => undefined), HEARTBEAT_MS);
@@ -109,7 +115,7 @@ export class Orchestrator {
     const ctx: InstanceContext = {
       config: this.config,
       runtime: this.runtime,
-      upstreamFor: (tenant: TenantConfig) => upstreams.get(tenant.id) ?? (this.upstream as UpstreamHost),
+      upstreamFor: (tenant: TenantConfig) => upstreams.get(tenant.id) ?? upstream,
       tokens: new SessionTokens(this.config.sessionSecret, this.config.sessionTokenTtlS * 1000),
       images: { node: nodeImage },
       metrics: this.metrics,
@@ -224,8 +230,7 @@ export class Orchestrator {
     clearInterval(this.heartbeat);
     this.audit?.close();
     await this.redis?.del(redisKeys.orchestratorAlive(this.config.orchestratorId)).catch(() => undefined);
-    this.upstream?.close();
-    for (const upstream of this.tenantUpstreams.values()) upstream.close();
+    for (const host of this.remoteHosts) host.close();
     await this.host?.close();
     this.redis?.disconnect();
     this.queueRedis?.disconnect();
@@ -371,15 +376,24 @@ export class Orchestrator {
     }
   }
 
-  /** Starts the built-in host when `upstream.address` is `builtin`; returns the address to call. */
-  private async startUpstream(redis: Redis): Promise<string> {
-    if (this.config.upstream.address !== 'builtin') return this.config.upstream.address;
+  /**
+   * The host gateways call by default: the one at `upstream.address`, or when that is `builtin`,
+   * the built-in host, started here. Gateways reach it in this process; it also serves on a socket,
+   * for other orchestrator processes and tools.
+   */
+  private async startUpstream(redis: Redis): Promise<Upstream> {
+    if (this.config.upstream.address !== 'builtin') return this.remoteHost(this.config.upstream.address);
     this.host = new HostServer(redis, this.log);
     const socketDir = path.join(this.config.runtimeDir, this.config.orchestratorId);
     await mkdir(socketDir, { recursive: true, mode: 0o711 });
-    const address = `unix://${path.join(socketDir, HOST_SOCKET)}`;
-    await this.host.listen(address);
-    return address;
+    await this.host.listen(`unix://${path.join(socketDir, HOST_SOCKET)}`);
+    return new LocalUpstream(this.host);
+  }
+
+  private remoteHost(address: string, tls?: UpstreamTls): UpstreamHost {
+    const host = new UpstreamHost(address, tls);
+    this.remoteHosts.push(host);
+    return host;
   }
 
   private requireQueue(): LifecycleQueue {

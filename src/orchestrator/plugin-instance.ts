@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { SandboxConfig, TenantConfig } from '../config/index.ts';
 import { SandboxError } from '../errors/index.ts';
-import { PolicyGateway, type AuditLog, type SessionTokens, type UpstreamHost } from '../gateway/index.ts';
+import { PolicyGateway, type AuditLog, type SessionTokens, type Upstream } from '../gateway/index.ts';
 import type { SandboxMetrics } from '../metrics/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { loadManifest, type PluginManifest } from '../manifest/index.ts';
@@ -40,7 +40,7 @@ export interface InstanceContext {
   config: SandboxConfig;
   runtime: DockerSandboxRuntime;
   /** The host a tenant's calls go to: its own, or the orchestrator's. */
-  upstreamFor: (tenant: TenantConfig) => UpstreamHost;
+  upstreamFor: (tenant: TenantConfig) => Upstream;
   tokens: SessionTokens;
   images: { node: string };
   metrics: SandboxMetrics;
