@@ -16,13 +16,18 @@ type DirectClient = Client & {
   ): void;
 };
 
-export type CallPath = 'gateway' | 'direct';
+/**
+ * `gateway`: through the plugin's gateway to the built-in host in the gateway's process;
+ * `gateway-remote`: through a gateway to a host over a socket, as an operator's own upstream is.
+ */
+export type CallPath = 'direct' | 'gateway' | 'gateway-remote';
+type GatewayPath = Exclude<CallPath, 'direct'>;
 
 export interface CallerSetup {
-  gatewaySocket: string;
   hostAddress: string;
   pluginId: string;
-  token: string;
+  /** Each gateway's socket, and the session token the plugin registered there. */
+  gateways: Record<GatewayPath, { socket: string; token: string }>;
 }
 
 export type CallerCommand =
@@ -35,17 +40,24 @@ export type CallerAnswer = { latencies: number[]; elapsedMs: number } | { error:
 const DEADLINE_MS = 10_000;
 
 function connect(setup: CallerSetup): Record<CallPath, () => Promise<void>> & { close(): void } {
-  const gateway = new TestGatewayClient(setup.gatewaySocket);
-  const { HostService } = loadProtocol();
-  const direct = new HostService(setup.hostAddress, credentials.createInsecure()) as unknown as DirectClient;
   const payload = {};
   const bytes = Buffer.from(JSON.stringify(payload));
+  const clients: TestGatewayClient[] = [];
+  const viaGateway = (path: GatewayPath) => {
+    const { socket, token } = setup.gateways[path];
+    const client = new TestGatewayClient(socket);
+    clients.push(client);
+    return async () => {
+      const r = await client.callApi('get_courses', payload, token);
+      if (r.code !== 'OK') throw new Error(`${path} call failed: ${r.code} ${r.message}`);
+    };
+  };
+  const { HostService } = loadProtocol();
+  const direct = new HostService(setup.hostAddress, credentials.createInsecure()) as unknown as DirectClient;
   const request = { tenant: 'bench', plugin_id: setup.pluginId, instance_id: 'bench', api_name: 'get_courses' };
   return {
-    gateway: async () => {
-      const r = await gateway.callApi('get_courses', payload, setup.token);
-      if (r.code !== 'OK') throw new Error(`gateway call failed: ${r.code} ${r.message}`);
-    },
+    gateway: viaGateway('gateway'),
+    'gateway-remote': viaGateway('gateway-remote'),
     direct: () =>
       new Promise((resolve, reject) =>
         direct.Invoke({ ...request, payload: bytes }, new Metadata(), { deadline: Date.now() + DEADLINE_MS }, (err) =>
@@ -53,7 +65,7 @@ function connect(setup: CallerSetup): Record<CallPath, () => Promise<void>> & { 
         ),
       ),
     close: () => {
-      gateway.close();
+      for (const client of clients) client.close();
       direct.close();
     },
   };

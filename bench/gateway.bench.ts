@@ -1,7 +1,9 @@
 /**
  * Gateway benchmark, measured side by side in one run (see ../shared/performance.md):
  *   1. the same unary call (get_courses) plugin → gateway → host vs plugin → host directly, over
- *      the same kind of unix socket: p50, p99, calls/s, and their ratio (alternating blocks);
+ *      the same kind of unix socket: p50, p99, calls/s, and their ratio (alternating blocks). The
+ *      built-in host runs in the gateway's process; a second tenant's gateway reaches a host over
+ *      a socket instead, as an operator's own upstream is reached;
  *   2. concurrent throughput through the gateway;
  *   3. a 1920×1080×3 frame from a plugin to the host through shared memory vs the same bytes in a
  *      gRPC result: one frame at a time (latency), and a stream of frames with three in flight
@@ -12,13 +14,22 @@
  *   [--json FILE]
  */
 import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { TestGatewayClient } from '../test/helpers/gateway-client.ts';
-import { EXAMPLES, exampleTrust, FIXTURES, startTestOrchestrator } from '../test/helpers/test-orchestrator.ts';
+import {
+  EXAMPLES,
+  exampleTrust,
+  FIXTURES,
+  startTestOrchestrator,
+  testLogger,
+} from '../test/helpers/test-orchestrator.ts';
+import { HostServer } from '../src/host/index.ts';
 import type { ManagedPlugin } from '../src/orchestrator/index.ts';
-import type { CallerAnswer, CallerCommand, CallerSetup } from './caller.ts';
+import type { CallerAnswer, CallerCommand, CallerSetup, CallPath } from './caller.ts';
 import { report, summarize } from './report.ts';
 
 const HELLO = 'com.example.hello-world';
@@ -215,22 +226,52 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   return performance.now() - started;
 }
 
+const UNARY_PATHS: Record<CallPath, string> = {
+  direct: 'plugin → host (direct)',
+  gateway: 'plugin → gateway → host (in process)',
+  'gateway-remote': 'plugin → gateway → host over a socket',
+};
+
 async function main(): Promise<void> {
-  const t = await startTestOrchestrator([
+  // The host that tenant bench-remote's gateway reaches over a socket: the built-in host's code,
+  // serving the same Redis, as an operator's upstream would.
+  const scratch = mkdtempSync(path.join(tmpdir(), 'ct-bench-'));
+  const remoteAddress = `unix://${path.join(scratch, 'remote-host.sock')}`;
+  let remoteHost: HostServer | undefined;
+  const t = await startTestOrchestrator(
+    [
+      {
+        id: 'bench',
+        trust: exampleTrust({ allowUnsigned: true }),
+        callLimits: UNLIMITED,
+        plugins: [path.join(EXAMPLES, 'hello-world'), path.join(FIXTURES, 'framer')],
+      },
+      {
+        id: 'bench-remote',
+        trust: exampleTrust({ allowUnsigned: true }),
+        callLimits: UNLIMITED,
+        upstream: { address: remoteAddress },
+        plugins: [path.join(EXAMPLES, 'hello-world')],
+      },
+    ],
     {
-      id: 'bench',
-      trust: exampleTrust({ allowUnsigned: true }),
-      callLimits: UNLIMITED,
-      plugins: [path.join(EXAMPLES, 'hello-world'), path.join(FIXTURES, 'framer')],
+      beforeStart: async (redis) => {
+        remoteHost = new HostServer(redis, testLogger());
+        await remoteHost.listen(remoteAddress);
+      },
     },
-  ]);
-  const gateway = new TestGatewayClient(t.gatewaySocket('bench', HELLO));
-  const token = (await gateway.register(HELLO, '1.0.0')).token;
+  );
+  const registered = async (tenant: string) => {
+    const socket = t.gatewaySocket(tenant, HELLO);
+    const client = new TestGatewayClient(socket);
+    const { token } = await client.register(HELLO, '1.0.0');
+    client.close();
+    return { socket, token };
+  };
   const setup: CallerSetup = {
-    gatewaySocket: t.gatewaySocket('bench', HELLO),
     hostAddress: `unix://${path.join(t.config.runtimeDir, t.config.orchestratorId, 'host.sock')}`,
     pluginId: HELLO,
-    token,
+    gateways: { gateway: await registered('bench'), 'gateway-remote': await registered('bench-remote') },
   };
   const caller = fork(fileURLToPath(new URL('./caller.js', import.meta.url)), [JSON.stringify(setup)]);
   const ask = (command: CallerCommand) =>
@@ -241,42 +282,40 @@ async function main(): Promise<void> {
       caller.send(command);
     });
   try {
-    // Warm both paths, then alternate blocks so that drift hits both alike.
-    for (const path of ['direct', 'gateway'] as const) await ask({ kind: 'sequential', path, calls: 300 });
-    const lat = { gateway: [] as number[], direct: [] as number[] };
-    const time = { gateway: 0, direct: 0 };
+    // Warm every path, then alternate blocks so that drift hits them alike.
+    const paths = Object.keys(UNARY_PATHS) as CallPath[];
+    for (const path of paths) await ask({ kind: 'sequential', path, calls: 300 });
+    const lat = { direct: [] as number[], gateway: [] as number[], 'gateway-remote': [] as number[] };
+    const time = { direct: 0, gateway: 0, 'gateway-remote': 0 };
     for (let done = 0; done < calls; done += BLOCK) {
-      for (const path of ['direct', 'gateway'] as const) {
+      for (const path of paths) {
         const block = await ask({ kind: 'sequential', path, calls: BLOCK });
         lat[path].push(...block.latencies);
         time[path] += block.elapsedMs;
       }
     }
-    const g = summarize(lat.gateway);
-    const d = summarize(lat.direct);
-    const unary = [
-      {
-        path: 'plugin → host (direct)',
-        calls: d.calls,
-        p50: d.p50,
-        p99: d.p99,
-        callsPerSecond: (d.calls / time.direct) * 1000,
-      },
-      {
-        path: 'plugin → gateway → host',
-        calls: g.calls,
-        p50: g.p50,
-        p99: g.p99,
-        callsPerSecond: (g.calls / time.gateway) * 1000,
-      },
-      {
-        path: 'ratio gateway / direct',
+    const summary = Object.fromEntries(paths.map((path) => [path, summarize(lat[path])])) as Record<
+      CallPath,
+      ReturnType<typeof summarize>
+    >;
+    const d = summary.direct;
+    const perSecond = (path: CallPath) => (summary[path].calls / time[path]) * 1000;
+    const unary = paths.map((path) => ({
+      path: UNARY_PATHS[path],
+      calls: summary[path].calls,
+      p50: summary[path].p50,
+      p99: summary[path].p99,
+      callsPerSecond: perSecond(path),
+    }));
+    for (const path of ['gateway', 'gateway-remote'] as const) {
+      unary.push({
+        path: `ratio ${path === 'gateway' ? 'in process' : 'over a socket'} / direct`,
         calls: 0,
-        p50: g.p50 / d.p50,
-        p99: g.p99 / d.p99,
-        callsPerSecond: g.calls / time.gateway / (d.calls / time.direct),
-      },
-    ];
+        p50: summary[path].p50 / d.p50,
+        p99: summary[path].p99 / d.p99,
+        callsPerSecond: perSecond(path) / perSecond('direct'),
+      });
+    }
     report('sequential unary calls (ms), caller in its own process', unary, null);
 
     const total = calls * 2;
@@ -295,15 +334,21 @@ async function main(): Promise<void> {
     const single = await singleFrames(framer);
     const stream = await streamedFrames(framer);
     report(`a stream of ${streamFrames} frames, ${RING} in flight, plugin → host consumer`, stream.rows, {
-      unary: { direct: d, gateway: g, p50Ratio: g.p50 / d.p50, throughputRatio: unary[2]?.callsPerSecond },
+      unary: {
+        ...summary,
+        p50Ratio: summary.gateway.p50 / d.p50,
+        p50RatioOverSocket: summary['gateway-remote'].p50 / d.p50,
+        throughputRatio: perSecond('gateway') / perSecond('direct'),
+      },
       concurrent: { concurrency, calls: total, direct: concurrentDirect, gateway: concurrentGateway },
       frame: single.json,
       stream: stream.json,
     });
   } finally {
     caller.send('stop');
-    gateway.close();
     await t.stop();
+    await remoteHost?.close();
+    rmSync(scratch, { recursive: true, force: true });
   }
 }
 

@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import { chmodSync } from 'node:fs';
 import {
   Server,
@@ -22,8 +23,10 @@ import { parseCertificates } from '../trust/index.ts';
 import {
   loadProtocol,
   shutdownServer,
+  type PluginApiCall,
   type PluginApiRequest,
   type PluginApiResponse,
+  type PluginApiResult,
   type PluginEvent,
   type PluginEventAck,
   type PluginRegisterRequest,
@@ -44,8 +47,10 @@ const MESSAGE_HEADROOM_BYTES = 64 * 1024;
 /** The gateway pings each plugin connection this often, and drops one that does not answer in time. */
 const KEEPALIVE_MS = 30_000;
 const KEEPALIVE_TIMEOUT_MS = 10_000;
-/** HTTP/2 streams per connection beyond the call and stream limits: Register, and some slack. */
-const TRANSPORT_STREAM_HEADROOM = 4;
+/** CallStreams a plugin may have open at once: the SDK keeps one, and opens another if it fails. */
+const MAX_CALL_STREAMS = 2;
+/** HTTP/2 streams per connection beyond the call and stream limits: the call streams, Register, and some slack. */
+const TRANSPORT_STREAM_HEADROOM = MAX_CALL_STREAMS + 4;
 const EVENT_WINDOW = 64;
 const EVENT_BUFFER = 256;
 const TOKEN_METADATA_KEY = 'session_token';
@@ -67,6 +72,14 @@ export interface GatewayOptions {
   metrics: SandboxMetrics;
   audit: AuditLog;
   log: Logger;
+}
+
+/** Open streams of one kind, and how many may be open at once. */
+interface StreamCount {
+  open: number;
+  readonly max: number;
+  readonly kind: string;
+  readonly gauge: ReturnType<SandboxMetrics['activeStreams']['labels']>;
 }
 
 interface DecisionSeries {
@@ -104,7 +117,8 @@ export class PolicyGateway {
   private readonly bucket: TokenBucket;
   private readonly upstreamCalls: UpstreamCalls;
   private inFlight = 0;
-  private streams = 0;
+  private readonly eventStreams: StreamCount;
+  private readonly callStreams: StreamCount;
   private readonly labels: { tenant: string; plugin: string };
   private readonly seriesCache = new Map<string, DecisionSeries>();
   /** The token last verified on this socket, and when it expires: the same token is not re-MACed per call. */
@@ -118,6 +132,9 @@ export class PolicyGateway {
     this.bucket = new TokenBucket(limits.callsPerSecond, limits.burst);
     this.upstreamCalls = options.upstream.openCalls();
     this.labels = { tenant: options.identity.tenant, plugin: options.identity.pluginId };
+    const gauge = (rpc: string) => options.metrics.activeStreams.labels({ ...this.labels, rpc });
+    this.eventStreams = { open: 0, max: limits.maxStreams, kind: 'event streams', gauge: gauge('SubscribeEvents') };
+    this.callStreams = { open: 0, max: MAX_CALL_STREAMS, kind: 'call streams', gauge: gauge('CallStream') };
     this.server = new Server({
       'grpc.max_receive_message_length': limits.maxMessageBytes + MESSAGE_HEADROOM_BYTES,
       'grpc.max_send_message_length': limits.maxMessageBytes + MESSAGE_HEADROOM_BYTES,
@@ -131,6 +148,7 @@ export class PolicyGateway {
     this.server.addService(loadProtocol().PluginService.service, {
       Register: this.register.bind(this),
       CallApi: this.callApi.bind(this),
+      CallStream: this.callStream.bind(this),
       SubscribeEvents: this.subscribeEvents.bind(this),
       Lifecycle: (_call: unknown, callback: sendUnaryData<never>) =>
         callback({ code: GrpcStatus.UNIMPLEMENTED, details: 'Lifecycle is served by the plugin, not by the gateway' }),
@@ -217,76 +235,134 @@ export class PolicyGateway {
     call: ServerUnaryCall<PluginApiRequest, PluginApiResponse>,
     callback: sendUnaryData<PluginApiResponse>,
   ): void {
+    const { request } = call;
+    const token = request.metadata[TOKEN_METADATA_KEY] ?? tokenFromMetadata(call.metadata);
+    this.serve(request, token, deadlineOf(call, this.options.limits.maxDeadlineMs), call, (answer) =>
+      answer instanceof SandboxError ? callback(toGrpcStatus(answer)) : callback(null, answer),
+    );
+  }
+
+  /**
+   * CallApi calls on one stream (an addition to the protocol), each answered on it by its id:
+   * admitted, limited and audited as a CallApi is. A failed call is an answer with its code; the
+   * stream goes on. When the plugin cancels the stream, its calls still waiting are withdrawn.
+   */
+  private callStream(stream: ServerDuplexStream<PluginApiCall, PluginApiResult>): void {
+    if (!this.admitStream('CallStream', stream, this.callStreams)) return;
+    const token = tokenFromMetadata(stream.metadata);
+    // Every waiting call listens for the stream's cancellation.
+    stream.setMaxListeners(0);
+    let waiting = 0;
+    let ended = false;
+    stream.on('data', ({ id, request, deadline_ms: deadlineMs }: PluginApiCall) => {
+      waiting++;
+      const cap = Date.now() + this.options.limits.maxDeadlineMs;
+      const deadline = deadlineMs > 0 ? Math.min(deadlineMs, cap) : cap;
+      const callToken = request?.metadata[TOKEN_METADATA_KEY] ?? token;
+      this.serve(request ?? NO_REQUEST, callToken, deadline, stream, (answer) => {
+        waiting--;
+        const response = answer instanceof SandboxError ? failedResponse(answer) : answer;
+        if (!stream.cancelled) stream.write({ id, response });
+        if (ended && waiting === 0) stream.end();
+      });
+    });
+    this.onStreamClosed(stream, this.callStreams, {
+      closed: () => undefined,
+      ended: () => {
+        ended = true;
+        if (waiting === 0) stream.end();
+      },
+    });
+  }
+
+  /**
+   * One call, from CallApi or a CallStream: the policy checks, then the host (or the gateway
+   * itself, for a shared-memory announcement); `respond` gets the response or the failure, and
+   * the decision is audited after.
+   */
+  private serve(
+    request: PluginApiRequest,
+    token: string | undefined,
+    deadline: number,
+    plugin: EventEmitter,
+    respond: (answer: PluginApiResponse | SandboxError) => void,
+  ): void {
     const started = performance.now();
-    const { api_name: apiName, payload, metadata } = call.request;
-    const { limits, manifest } = this.options;
+    const apiName = request.api_name;
+    const done = (answer: PluginApiResponse | SandboxError) => {
+      respond(answer);
+      if (!(answer instanceof SandboxError)) return this.decided(apiName, 'OK', started);
+      if (answer.code === 'INTERNAL_ERROR') this.log.error({ apiName, reason: answer.message }, 'call failed');
+      this.decided(apiName, answer.code, started, answer.message);
+    };
     let answer: Promise<PluginApiResponse>;
     try {
-      this.authenticate(metadata[TOKEN_METADATA_KEY] ?? tokenFromMetadata(call.metadata));
-      if (!this.bucket.take()) {
-        throw new SandboxError(
-          'RATE_LIMIT_EXCEEDED',
-          `${manifest.id} is over its rate limit of ${limits.callsPerSecond} calls/s (burst ${limits.burst}); slow down and retry`,
-        );
-      }
-      if (this.inFlight >= limits.maxConcurrentCalls) {
-        throw new SandboxError(
-          'RATE_LIMIT_EXCEEDED',
-          `${manifest.id} already has ${this.inFlight} calls in progress, the maximum; wait for some to finish`,
-        );
-      }
-      const api = findHostApi(apiName);
-      if (!api)
-        throw new SandboxError('NOT_FOUND', `unknown host API '${apiName}'; see the host API list in the README`);
-      if (api.permission !== null && !this.options.granted.has(api.permission)) {
-        throw new SandboxError(
-          'PERMISSION_DENIED',
-          `${apiName} needs permission '${api.permission}', which ${manifest.id} does not hold; declare it under permissions in plugin.yaml`,
-        );
-      }
-      if (payload.length > limits.maxMessageBytes) {
-        throw new SandboxError(
-          'INVALID_REQUEST',
-          `${apiName}: payload of ${payload.length} bytes exceeds the maximum of ${limits.maxMessageBytes}; send less, or use shared memory`,
-        );
-      }
-      const parsed = parsePayload(apiName, api, payload);
-      answer =
-        apiName === 'notify_shared_memory_ready'
-          ? this.sharedMemoryReady(
-              parsed as { name: string; size: number },
-              deadlineOf(call, limits.maxDeadlineMs),
-              call,
-            )
-          : this.forward(call, apiName, payload);
-      this.inFlight++;
+      answer = this.admit(request, token, deadline, plugin);
     } catch (err) {
-      return this.fail(apiName, err, callback, started);
+      return done(asSandboxError(err, `${apiName} failed`));
     }
+    this.inFlight++;
     answer.then(
       (response) => {
         this.inFlight--;
-        callback(null, response);
-        this.decided(apiName, 'OK', started);
+        done(response);
       },
       (err: unknown) => {
         this.inFlight--;
-        this.fail(apiName, err, callback, started);
+        done(asSandboxError(err, `${apiName} failed`));
       },
     );
   }
 
-  /** Forwards an allowed call to the upstream host, with the plugin's identity and a capped deadline. */
-  private forward(call: ServerUnaryCall<PluginApiRequest, PluginApiResponse>, apiName: string, payload: Buffer) {
-    const { identity, limits } = this.options;
-    const request = {
+  /** The policy checks of one call, in order; throws the first that fails, or starts the call. */
+  private admit(
+    request: PluginApiRequest,
+    token: string | undefined,
+    deadline: number,
+    plugin: EventEmitter,
+  ): Promise<PluginApiResponse> {
+    const { api_name: apiName, payload } = request;
+    const { limits, manifest } = this.options;
+    this.authenticate(token);
+    if (!this.bucket.take()) {
+      throw new SandboxError(
+        'RATE_LIMIT_EXCEEDED',
+        `${manifest.id} is over its rate limit of ${limits.callsPerSecond} calls/s (burst ${limits.burst}); slow down and retry`,
+      );
+    }
+    if (this.inFlight >= limits.maxConcurrentCalls) {
+      throw new SandboxError(
+        'RATE_LIMIT_EXCEEDED',
+        `${manifest.id} already has ${this.inFlight} calls in progress, the maximum; wait for some to finish`,
+      );
+    }
+    const api = findHostApi(apiName);
+    if (!api) throw new SandboxError('NOT_FOUND', `unknown host API '${apiName}'; see the host API list in the README`);
+    if (api.permission !== null && !this.options.granted.has(api.permission)) {
+      throw new SandboxError(
+        'PERMISSION_DENIED',
+        `${apiName} needs permission '${api.permission}', which ${manifest.id} does not hold; declare it under permissions in plugin.yaml`,
+      );
+    }
+    if (payload.length > limits.maxMessageBytes) {
+      throw new SandboxError(
+        'INVALID_REQUEST',
+        `${apiName}: payload of ${payload.length} bytes exceeds the maximum of ${limits.maxMessageBytes}; send less, or use shared memory`,
+      );
+    }
+    const parsed = parsePayload(apiName, api, payload);
+    if (apiName === 'notify_shared_memory_ready') {
+      return this.sharedMemoryReady(parsed as { name: string; size: number }, deadline, plugin);
+    }
+    const { identity } = this.options;
+    const forwarded = {
       tenant: identity.tenant,
       plugin_id: identity.pluginId,
       instance_id: identity.instanceId,
       api_name: apiName,
       payload,
     };
-    return this.upstreamCalls.invoke(request, deadlineOf(call, limits.maxDeadlineMs), call);
+    return this.upstreamCalls.invoke(forwarded, deadline, plugin);
   }
 
   /**
@@ -298,7 +374,7 @@ export class PolicyGateway {
   private async sharedMemoryReady(
     region: { name: string; size: number },
     deadline: number,
-    call: ServerUnaryCall<PluginApiRequest, PluginApiResponse>,
+    plugin: EventEmitter,
   ): Promise<PluginApiResponse> {
     const waitMs = Math.max(0, deadline - Date.now());
     const withdrawn = new AbortController();
@@ -317,35 +393,18 @@ export class PolicyGateway {
     );
     const onCancelled = () =>
       withdrawn.abort(new SandboxError('TIMEOUT', `notify_shared_memory_ready: cancelled by the plugin`));
-    call.once('cancelled', onCancelled);
+    plugin.once('cancelled', onCancelled);
     try {
       await Promise.race([this.options.onSharedMemoryReady(region.name, region.size, withdrawn.signal), ended]);
     } finally {
       clearTimeout(timer);
-      call.off('cancelled', onCancelled);
+      plugin.off('cancelled', onCancelled);
     }
     return { success: true, error_message: '', result: Buffer.from('true'), error_code: 'OK' };
   }
 
   private subscribeEvents(call: ServerDuplexStream<PluginEventAck, PluginEvent>): void {
-    const started = performance.now();
-    try {
-      this.authenticate(tokenFromMetadata(call.metadata));
-      if (this.streams >= this.options.limits.maxStreams) {
-        throw new SandboxError(
-          'RATE_LIMIT_EXCEEDED',
-          `${this.options.manifest.id} already has ${this.streams} event streams open, the maximum; close one first`,
-        );
-      }
-    } catch (err) {
-      const failure = asSandboxError(err, 'SubscribeEvents');
-      this.decided('SubscribeEvents', failure.code, started, failure.message);
-      call.emit('error', toGrpcStatus(failure));
-      return;
-    }
-    this.decided('SubscribeEvents', 'OK', started);
-    this.streams++;
-    this.options.metrics.activeStreams.inc(this.labels);
+    if (!this.admitStream('SubscribeEvents', call, this.eventStreams)) return;
     const feed = new EventFeed<PluginEvent>({
       send: (event) => call.write(event),
       window: EVENT_WINDOW,
@@ -365,21 +424,59 @@ export class PolicyGateway {
         );
       },
     );
+    call.on('data', () => feed.ack());
+    this.onStreamClosed(call, this.eventStreams, { closed: unwatch, ended: () => call.end() });
+  }
+
+  /**
+   * Admits a new stream: its session token, and room under its kind's limit; the decision is
+   * audited. A stream refused ends with the reason, and false is returned.
+   */
+  private admitStream(rpc: string, stream: ServerDuplexStream<unknown, unknown>, count: StreamCount): boolean {
+    const started = performance.now();
+    try {
+      this.authenticate(tokenFromMetadata(stream.metadata));
+      if (count.open >= count.max) {
+        throw new SandboxError(
+          'RATE_LIMIT_EXCEEDED',
+          `${this.options.manifest.id} already has ${count.open} ${count.kind} open, the maximum; close one first`,
+        );
+      }
+    } catch (err) {
+      const failure = asSandboxError(err, rpc);
+      this.decided(rpc, failure.code, started, failure.message);
+      stream.emit('error', toGrpcStatus(failure));
+      return false;
+    }
+    this.decided(rpc, 'OK', started);
+    count.open++;
+    count.gauge.inc();
+    return true;
+  }
+
+  /**
+   * Counts an admitted stream out, and runs `closed`, once it ends however it ends; `ended` runs
+   * too when the plugin half-closed it.
+   */
+  private onStreamClosed(
+    stream: ServerDuplexStream<unknown, unknown>,
+    count: StreamCount,
+    on: { closed: () => void; ended: () => void },
+  ): void {
     let open = true;
-    const stop = () => {
+    const close = () => {
       if (!open) return;
       open = false;
-      this.streams--;
-      this.options.metrics.activeStreams.dec(this.labels);
-      unwatch();
+      count.open--;
+      count.gauge.dec();
+      on.closed();
     };
-    call.on('data', () => feed.ack());
-    call.on('end', () => {
-      stop();
-      call.end();
+    stream.on('end', () => {
+      close();
+      on.ended();
     });
-    call.on('cancelled', stop);
-    call.on('error', stop);
+    stream.on('cancelled', close);
+    stream.on('error', close);
   }
 
   /**
@@ -443,6 +540,13 @@ export class PolicyGateway {
       ...(reason ? { reason } : {}),
     });
   }
+}
+
+const NO_REQUEST: PluginApiRequest = { api_name: '', payload: Buffer.alloc(0), metadata: {} };
+
+/** A failed call's answer on a CallStream, where it cannot be a gRPC status. */
+function failedResponse(failure: SandboxError): PluginApiResponse {
+  return { success: false, error_message: failure.message, result: NO_REQUEST.payload, error_code: failure.code };
 }
 
 function tokenFromMetadata(metadata: Metadata): string | undefined {

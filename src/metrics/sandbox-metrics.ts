@@ -35,8 +35,8 @@ export class SandboxMetrics {
   });
   readonly activeStreams = new Gauge({
     name: 'classtop_gateway_active_streams',
-    help: 'Open SubscribeEvents streams',
-    labelNames: ['tenant', 'plugin'],
+    help: 'Open streams, by RPC: SubscribeEvents, and CallStream (the calls of the SDK)',
+    labelNames: ['tenant', 'plugin', 'rpc'],
     registers: [this.registry],
   });
   readonly eventsDropped = new Counter({

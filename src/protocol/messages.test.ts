@@ -62,13 +62,20 @@ describe('the protocol', () => {
     }
   });
 
-  it('serves the four RPCs of ClassTopPluginService with their streaming kinds', () => {
+  it('serves the RPCs of ClassTopPluginService, with the addition CallStream, with their streaming kinds', () => {
     const service = definition['classtop.plugin.ClassTopPluginService'] as Record<
       string,
       { requestStream: boolean; responseStream: boolean }
     >;
-    assert.deepEqual(Object.keys(service).sort(), ['CallApi', 'Lifecycle', 'Register', 'SubscribeEvents']);
+    assert.deepEqual(Object.keys(service).sort(), [
+      'CallApi',
+      'CallStream',
+      'Lifecycle',
+      'Register',
+      'SubscribeEvents',
+    ]);
     assert.deepEqual([service.SubscribeEvents?.requestStream, service.SubscribeEvents?.responseStream], [true, true]);
     assert.deepEqual([service.CallApi?.requestStream, service.CallApi?.responseStream], [false, false]);
+    assert.deepEqual([service.CallStream?.requestStream, service.CallStream?.responseStream], [true, true]);
   });
 });

@@ -35,6 +35,19 @@ export interface PluginApiResponse {
   error_code: PluginErrorCode;
 }
 
+/** One call on a CallStream (an addition), answered by the PluginApiResult with its id. */
+export interface PluginApiCall {
+  id: number;
+  request: PluginApiRequest | null;
+  /** Unix time in ms; 0 for the gateway's default. */
+  deadline_ms: number;
+}
+
+export interface PluginApiResult {
+  id: number;
+  response: PluginApiResponse;
+}
+
 export interface PluginEvent {
   event_name: string;
   event_data: Buffer;

@@ -76,6 +76,18 @@ describe('gateway limits: every call has a limit, and a neighbour keeps being se
     );
   });
 
+  it('calls on a CallStream share the same rate limit, and the stream goes on', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 1_000)); // the bucket refills
+    const stream = hello.callStream(helloToken);
+    const results = await Promise.all(Array.from({ length: FLOOD }, () => stream.call('get_courses', {})));
+    const limited = results.filter((r) => r.code === 'RATE_LIMIT_EXCEEDED');
+    assert.ok(limited.length >= FLOOD - LIMITS.burst - 5, `most of the flood was refused (${limited.length})`);
+    assert.match(limited[0]?.message ?? '', /over its rate limit of 20 calls\/s/);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal((await stream.call('get_courses', {})).code, 'OK', 'the same stream serves the next call');
+    stream.close();
+  });
+
   it('an oversized message is refused, and the next call works', async () => {
     await new Promise((resolve) => setTimeout(resolve, 1_000)); // the bucket refills
     const big = await peek.callApi('log_info', { message: 'x'.repeat(100 * 1024) }, peekToken);
@@ -121,7 +133,10 @@ describe('gateway limits: every call has a limit, and a neighbour keeps being se
     const dropped =
       /classtop_gateway_events_dropped_total\{tenant="school-a",plugin="com.example.course-peek"\} (\d+)/.exec(metrics);
     assert.ok(Number(dropped?.[1]) > 0, 'drops are counted');
-    assert.match(metrics, /classtop_gateway_active_streams\{tenant="school-a",plugin="com.example.course-peek"\} 3/);
+    assert.match(
+      metrics,
+      /classtop_gateway_active_streams\{tenant="school-a",plugin="com.example.course-peek",rpc="SubscribeEvents"\} 3/,
+    );
     slow.close();
     fast.close();
   });

@@ -52,6 +52,57 @@ describe('the policy gateway, over the real unix sockets of running plugins', ()
     assert.match(result.message, /no session token/);
   });
 
+  it('a CallStream carries many calls, each admitted as a CallApi is and answered by its id', async () => {
+    const stream = hello.callStream(helloToken);
+    after(() => stream.close());
+    const [courses, denied, unknown, forged, invalid] = await Promise.all([
+      stream.call('get_courses', {}),
+      stream.call('get_setting', { key: 'theme_mode' }),
+      stream.call('no_such_api', {}),
+      stream.call('get_courses', {}, 'garbage'),
+      stream.call('get_course', { course_id: 'one' }),
+    ]);
+    assert.equal(courses.code, 'OK');
+    assert.deepEqual(
+      (courses.result as Array<{ name: string }>).map((c) => c.name),
+      ['Hello World 101'],
+    );
+    assert.equal(denied.code, 'PERMISSION_DENIED');
+    assert.match(denied.message, /needs permission 'access:settings'/);
+    assert.equal(unknown.code, 'NOT_FOUND');
+    assert.equal(forged.code, 'AUTHENTICATION_FAILED');
+    assert.equal(invalid.code, 'INVALID_REQUEST');
+    assert.match(invalid.message, /payload\.course_id/);
+    assert.equal((await stream.call('get_courses', {})).code, 'OK', 'the stream goes on after failures');
+  });
+
+  it('a CallStream needs a valid token, and a plugin holds at most two at once', async () => {
+    assert.equal((await hello.callStream(undefined).ended).code, 'AUTHENTICATION_FAILED');
+    assert.equal((await hello.callStream(peekToken).ended).code, 'AUTHENTICATION_FAILED');
+    // The plugin's own SDK may hold one already: open more until one is refused (bounded).
+    const streams: Array<ReturnType<TestGatewayClient['callStream']>> = [];
+    after(() => streams.forEach((stream) => stream.close()));
+    let refused;
+    for (let i = 0; i < 3 && !refused; i++) {
+      const stream = hello.callStream(helloToken);
+      streams.push(stream);
+      const first = await Promise.race([stream.call('get_courses', {}), stream.ended]);
+      if (first.code !== 'OK') refused = first;
+    }
+    assert.equal(refused?.code, 'RATE_LIMIT_EXCEEDED');
+    assert.match(refused?.message ?? '', /already has 2 call streams open, the maximum/);
+    for (const stream of streams.splice(0)) stream.close();
+    // Once closed, they are counted out: a new one is served.
+    let served = false;
+    for (let i = 0; i < 50 && !served; i++) {
+      const stream = hello.callStream(helloToken);
+      served = (await Promise.race([stream.call('get_courses', {}), stream.ended])).code === 'OK';
+      stream.close();
+      if (!served) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.ok(served);
+  });
+
   it('a forged token gets AUTHENTICATION_FAILED', async () => {
     const [version, body] = helloToken.split('.');
     const forgedMac = `${version}.${body}.${Buffer.alloc(32, 7).toString('base64url')}`;

@@ -2,11 +2,18 @@ import { credentials, Metadata, type Client, type ClientDuplexStream, type Servi
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ERROR_CODE_METADATA_KEY } from '../../src/errors/index.ts';
-import { loadProtocol, type PluginApiResponse, type PluginRegisterResponse } from '../../src/protocol/index.ts';
+import {
+  loadProtocol,
+  type PluginApiCall,
+  type PluginApiResponse,
+  type PluginApiResult,
+  type PluginRegisterResponse,
+} from '../../src/protocol/index.ts';
 import { EXAMPLE_TRUST } from './test-orchestrator.ts';
 
 type Callback<T> = (err: ServiceError | null, response?: T) => void;
 type RawClient = Client & {
+  CallStream(metadata: Metadata): ClientDuplexStream<PluginApiCall, PluginApiResult>;
   SubscribeEvents(metadata: Metadata): ClientDuplexStream<object, { event_name: string }>;
   Lifecycle(request: object, metadata: Metadata, options: object, callback: Callback<unknown>): void;
   Register(request: object, metadata: Metadata, options: object, callback: Callback<PluginRegisterResponse>): void;
@@ -80,6 +87,50 @@ export class TestGatewayClient {
       );
     });
     return { outcome: ended, cancel: () => call?.cancel() };
+  }
+
+  /**
+   * Opens a CallStream with `token` in its metadata: `call` sends one call on it (with
+   * `callToken`, the stream's token by default) and resolves with its answer, matched by id;
+   * `ended` resolves with how the stream ended.
+   */
+  callStream(token: string | undefined): {
+    call: (apiName: string, payload: unknown, callToken?: string) => Promise<CallOutcome>;
+    ended: Promise<CallOutcome>;
+    close: () => void;
+  } {
+    const metadata = new Metadata();
+    if (token !== undefined) metadata.set('session_token', token);
+    const stream = this.client.CallStream(metadata);
+    const waiting = new Map<number, (response: PluginApiResponse) => void>();
+    stream.on('data', ({ id, response }: PluginApiResult) => waiting.get(id)?.(response));
+    const ended = new Promise<CallOutcome>((resolve) => {
+      stream.on('error', (err: ServiceError) => resolve(outcome(err, undefined)));
+      stream.on('end', () => resolve({ code: 'OK', grpcStatus: 0, message: 'ended', result: null }));
+    });
+    let lastId = 0;
+    const call = (apiName: string, payload: unknown, callToken = token) => {
+      const id = ++lastId;
+      const request = {
+        api_name: apiName,
+        payload: Buffer.from(JSON.stringify(payload)),
+        metadata: callToken === undefined ? {} : ({ session_token: callToken } as Record<string, string>),
+      };
+      return new Promise<CallOutcome>((resolve) => {
+        waiting.set(id, (response) => {
+          waiting.delete(id);
+          resolve({
+            code: response.error_code,
+            grpcStatus: -1,
+            message: response.error_message,
+            result:
+              response.success && response.result.length > 0 ? JSON.parse(response.result.toString('utf8')) : null,
+          });
+        });
+        stream.write({ id, request, deadline_ms: Date.now() + DEADLINE_MS });
+      });
+    };
+    return { call, ended, close: () => stream.cancel() };
   }
 
   /** Opens SubscribeEvents and reports how it ended, or the first event's name, or that `waitMs` passed. */

@@ -70,6 +70,15 @@ export function apiErrorFrom(err: ServiceError, apiName: string): PluginApiError
     : new PluginApiError(code, apiName, message, { cause: err });
 }
 
+/** Turns a failed answer on the gateway's CallStream into the matching typed error. */
+export function apiErrorOf(response: { error_code: string; error_message: string }, apiName: string): PluginApiError {
+  const code = response.error_code in GRPC_STATUS ? (response.error_code as PluginErrorCode) : 'UNKNOWN_ERROR';
+  const message = response.error_message || `${apiName} failed`;
+  return code === 'PERMISSION_DENIED'
+    ? new PermissionDeniedError(apiName, message)
+    : new PluginApiError(code === 'OK' ? 'UNKNOWN_ERROR' : code, apiName, message);
+}
+
 export function grpcStatusOf(code: PluginErrorCode): GrpcStatus {
   return GRPC_STATUS[code];
 }

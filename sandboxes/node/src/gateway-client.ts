@@ -1,5 +1,5 @@
 import { Metadata, type Client, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
-import type { ApiRequest, ApiResponse, PluginEvent } from './protocol.ts';
+import type { ApiCall, ApiRequest, ApiResponse, ApiResult, PluginEvent } from './protocol.ts';
 
 /** The gateway's RPCs as the SDK calls them (the dynamic client typed). */
 export type GatewayClient = Client & {
@@ -15,6 +15,7 @@ export type GatewayClient = Client & {
     options: { deadline: number },
     callback: (err: ServiceError | null, response?: ApiResponse) => void,
   ): void;
+  CallStream(metadata: Metadata): ClientDuplexStream<ApiCall, ApiResult>;
   SubscribeEvents(metadata: Metadata): ClientDuplexStream<{ received: boolean }, PluginEvent>;
 };
 

@@ -1,9 +1,8 @@
 import type { ServiceError } from '@grpc/grpc-js';
-import { Metadata } from '@grpc/grpc-js';
-import { apiErrorFrom, PluginApiError } from './errors.ts';
+import { CallStream } from './call-stream.ts';
+import { apiErrorFrom, apiErrorOf } from './errors.ts';
 import { EventSubscription, type EventListener } from './event-subscription.ts';
 import { TOKEN_KEY, type GatewayClient } from './gateway-client.ts';
-import type { ApiResponse } from './protocol.ts';
 
 export interface Course {
   id: number;
@@ -35,18 +34,19 @@ export type WeekSchedule = Record<string, ScheduleEntry[]>;
 
 /**
  * The host API offered to a plugin (specification "Plugin API"), in camelCase. Every method is
- * one CallApi through the gateway; failures reject with PluginApiError or PermissionDeniedError.
+ * one call through the gateway, on its CallStream; failures reject with PluginApiError or
+ * PermissionDeniedError.
  */
 export class PluginAPI {
-  private readonly client: GatewayClient;
   private readonly timeoutMs: number;
+  private readonly calls: CallStream;
   private readonly events: EventSubscription;
   private token = '';
   private readonly permissions: ReadonlySet<string>;
 
   constructor(client: GatewayClient, timeoutMs: number, permissions: readonly string[] = []) {
-    this.client = client;
     this.timeoutMs = timeoutMs;
+    this.calls = new CallStream(client, () => this.token);
     this.permissions = new Set(permissions);
     this.events = new EventSubscription(client, () => this.token);
   }
@@ -68,20 +68,15 @@ export class PluginAPI {
       payload: Buffer.from(JSON.stringify(payload)),
       metadata: { [TOKEN_KEY]: this.token },
     };
-    return new Promise<T>((resolve, reject) => {
-      this.client.CallApi(
-        request,
-        new Metadata(),
-        { deadline: Date.now() + this.timeoutMs },
-        (err: ServiceError | null, response?: ApiResponse) => {
-          if (err) return reject(apiErrorFrom(err, apiName));
-          if (!response?.success) {
-            return reject(new PluginApiError('UNKNOWN_ERROR', apiName, response?.error_message || `${apiName} failed`));
-          }
-          return resolve((response.result.length > 0 ? JSON.parse(response.result.toString('utf8')) : null) as T);
-        },
-      );
-    });
+    return this.calls.call(request, Date.now() + this.timeoutMs).then(
+      (response) => {
+        if (!response.success) throw apiErrorOf(response, apiName);
+        return (response.result.length > 0 ? JSON.parse(response.result.toString('utf8')) : null) as T;
+      },
+      (err: ServiceError) => {
+        throw apiErrorFrom(err, apiName);
+      },
+    );
   }
 
   // ---- courses ----
@@ -201,8 +196,9 @@ export class PluginAPI {
     return this.call('log_debug', { message });
   }
 
-  /** Closes the event stream; the runner calls it on shutdown. */
+  /** Closes the call and event streams; the runner calls it on shutdown. */
   close(): void {
     this.events.close();
+    this.calls.close();
   }
 }

@@ -34,7 +34,8 @@ export class PluginServer {
       Lifecycle: this.lifecycle.bind(this),
       CallApi: this.callFunction.bind(this),
       Register: unimplemented('Register'),
-      SubscribeEvents: unimplemented('SubscribeEvents'),
+      SubscribeEvents: unimplementedStream('SubscribeEvents'),
+      CallStream: unimplementedStream('CallStream'),
     });
   }
 
@@ -131,6 +132,14 @@ function failure(code: PluginErrorCode, details: string) {
 function unimplemented(rpc: string) {
   return (_call: unknown, callback: sendUnaryData<never>) =>
     callback({ code: GrpcStatus.UNIMPLEMENTED, details: `${rpc} is served by the gateway, not by the plugin` });
+}
+
+function unimplementedStream(rpc: string) {
+  return (call: { emit(event: 'error', err: object): void }) =>
+    call.emit('error', {
+      code: GrpcStatus.UNIMPLEMENTED,
+      details: `${rpc} is served by the gateway, not by the plugin`,
+    });
 }
 
 function describe(err: unknown): string {

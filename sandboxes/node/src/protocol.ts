@@ -30,6 +30,18 @@ export interface ApiResponse {
   error_code: string;
 }
 
+/** One call on the gateway's CallStream, answered by the ApiResult with its id. */
+export interface ApiCall {
+  id: number;
+  request: ApiRequest;
+  deadline_ms: number;
+}
+
+export interface ApiResult {
+  id: number;
+  response: ApiResponse;
+}
+
 export interface LifecycleRequest {
   action: 'ENABLE' | 'DISABLE' | 'RELOAD' | 'SHUTDOWN';
   state_data: Buffer;
