@@ -3,7 +3,7 @@
  * parent's calls over the real sockets and reports the timings. Started by gateway.bench.ts.
  */
 import { credentials, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
-import { loadProtocol, type HostApiRequest } from '../src/protocol/index.ts';
+import { loadProtocol, type HostApiRequest, type PluginApiResponse } from '../src/protocol/index.ts';
 import { TestGatewayClient } from '../test/helpers/gateway-client.ts';
 
 /** The host's unary Invoke: one call, one HTTP/2 stream, as a plugin's CallApi to a host would be. */
@@ -12,7 +12,7 @@ type DirectClient = Client & {
     request: HostApiRequest,
     metadata: Metadata,
     options: object,
-    callback: (err: ServiceError | null) => void,
+    callback: (err: ServiceError | null, response?: PluginApiResponse) => void,
   ): void;
 };
 
@@ -41,7 +41,6 @@ const DEADLINE_MS = 10_000;
 
 function connect(setup: CallerSetup): Record<CallPath, () => Promise<void>> & { close(): void } {
   const payload = {};
-  const bytes = Buffer.from(JSON.stringify(payload));
   const clients: TestGatewayClient[] = [];
   const viaGateway = (path: GatewayPath) => {
     const { socket, token } = setup.gateways[path];
@@ -58,10 +57,19 @@ function connect(setup: CallerSetup): Record<CallPath, () => Promise<void>> & { 
   return {
     gateway: viaGateway('gateway'),
     'gateway-remote': viaGateway('gateway-remote'),
+    // The same work on the caller's side as on the gateway path (TestGatewayClient): the payload
+    // encoded per call, and the answer decoded.
     direct: () =>
       new Promise((resolve, reject) =>
-        direct.Invoke({ ...request, payload: bytes }, new Metadata(), { deadline: Date.now() + DEADLINE_MS }, (err) =>
-          err ? reject(err) : resolve(),
+        direct.Invoke(
+          { ...request, payload: Buffer.from(JSON.stringify(payload)) },
+          new Metadata(),
+          { deadline: Date.now() + DEADLINE_MS },
+          (err, response) => {
+            if (err || !response) return reject(err ?? new Error('direct call: no answer'));
+            JSON.parse(response.result.toString('utf8'));
+            return resolve();
+          },
         ),
       ),
     close: () => {
