@@ -82,7 +82,11 @@ describe('gateway limits: every call has a limit, and a neighbour keeps being se
     const results = await Promise.all(Array.from({ length: FLOOD }, () => stream.call('get_courses', {})));
     const limited = results.filter((r) => r.code === 'RATE_LIMIT_EXCEEDED');
     assert.ok(limited.length >= FLOOD - LIMITS.burst - 5, `most of the flood was refused (${limited.length})`);
-    assert.match(limited[0]?.message ?? '', /over its rate limit of 20 calls\/s/);
+    // Calls on one stream arrive together: past the burst, the cap on calls in progress may refuse some first.
+    assert.ok(
+      limited.some((r) => /over its rate limit of 20 calls\/s/.test(r.message)),
+      limited.map((r) => r.message).join('\n'),
+    );
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal((await stream.call('get_courses', {})).code, 'OK', 'the same stream serves the next call');
     stream.close();
