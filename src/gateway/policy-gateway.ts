@@ -237,7 +237,7 @@ export class PolicyGateway {
   ): void {
     const { request } = call;
     const token = request.metadata[TOKEN_METADATA_KEY] ?? tokenFromMetadata(call.metadata);
-    this.serve(request, token, deadlineOf(call, this.options.limits.maxDeadlineMs), call, (answer) =>
+    this.serve(request, token, this.capped(ownDeadline(call)), call, (answer) =>
       answer instanceof SandboxError ? callback(toGrpcStatus(answer)) : callback(null, answer),
     );
   }
@@ -256,10 +256,8 @@ export class PolicyGateway {
     let ended = false;
     stream.on('data', ({ id, request, deadline_ms: deadlineMs }: PluginApiCall) => {
       waiting++;
-      const cap = Date.now() + this.options.limits.maxDeadlineMs;
-      const deadline = deadlineMs > 0 ? Math.min(deadlineMs, cap) : cap;
       const callToken = request?.metadata[TOKEN_METADATA_KEY] ?? token;
-      this.serve(request ?? NO_REQUEST, callToken, deadline, stream, (answer) => {
+      this.serve(request ?? NO_REQUEST, callToken, this.capped(deadlineMs), stream, (answer) => {
         waiting--;
         const response = answer instanceof SandboxError ? failedResponse(answer) : answer;
         if (!stream.cancelled) stream.write({ id, response });
@@ -291,9 +289,8 @@ export class PolicyGateway {
     const apiName = request.api_name;
     const done = (answer: PluginApiResponse | SandboxError) => {
       respond(answer);
-      if (!(answer instanceof SandboxError)) return this.decided(apiName, 'OK', started);
-      if (answer.code === 'INTERNAL_ERROR') this.log.error({ apiName, reason: answer.message }, 'call failed');
-      this.decided(apiName, answer.code, started, answer.message);
+      if (answer instanceof SandboxError) this.decided(apiName, answer.code, started, answer.message);
+      else this.decided(apiName, 'OK', started);
     };
     let answer: Promise<PluginApiResponse>;
     try {
@@ -489,6 +486,12 @@ export class PolicyGateway {
     return needed !== undefined && this.options.granted.has(needed);
   }
 
+  /** A call's own deadline (epoch ms), capped at maxDeadlineMs from now; the cap when it set none (0 or Infinity). */
+  private capped(ownMs: number): number {
+    const cap = Date.now() + this.options.limits.maxDeadlineMs;
+    return Number.isFinite(ownMs) && ownMs > 0 ? Math.min(ownMs, cap) : cap;
+  }
+
   private authenticate(token: string | undefined): void {
     const known = this.verified;
     if (known !== undefined && token === known.token && Date.now() < known.expiresAtMs) return;
@@ -498,7 +501,6 @@ export class PolicyGateway {
 
   private fail(context: string, err: unknown, callback: sendUnaryData<never>, started = performance.now()): void {
     const failure = asSandboxError(err, `${context} failed`);
-    if (failure.code === 'INTERNAL_ERROR') this.log.error({ apiName: context, reason: failure.message }, 'call failed');
     callback(toGrpcStatus(failure));
     this.decided(context, failure.code, started, failure.message);
   }
@@ -523,6 +525,7 @@ export class PolicyGateway {
   /** Audit record and metrics of one decision, taken after the answer is on its way (off the call's latency). */
   private decided(api: string, code: string, started: number, reason?: string): void {
     const latencyMs = performance.now() - started;
+    if (code === 'INTERNAL_ERROR') this.log.error({ apiName: api, reason }, 'call failed');
     const { identity } = this.options;
     const series = this.series(api, code);
     series.calls.inc();
@@ -542,11 +545,12 @@ export class PolicyGateway {
   }
 }
 
-const NO_REQUEST: PluginApiRequest = { api_name: '', payload: Buffer.alloc(0), metadata: {} };
+const EMPTY = Buffer.alloc(0);
+const NO_REQUEST: PluginApiRequest = { api_name: '', payload: EMPTY, metadata: {} };
 
 /** A failed call's answer on a CallStream, where it cannot be a gRPC status. */
 function failedResponse(failure: SandboxError): PluginApiResponse {
-  return { success: false, error_message: failure.message, result: NO_REQUEST.payload, error_code: failure.code };
+  return { success: false, error_message: failure.message, result: EMPTY, error_code: failure.code };
 }
 
 function tokenFromMetadata(metadata: Metadata): string | undefined {
@@ -554,10 +558,8 @@ function tokenFromMetadata(metadata: Metadata): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** The plugin's own deadline, capped at `capMs` from now; `capMs` when it set none. */
-function deadlineOf(call: ServerUnaryCall<unknown, unknown>, capMs: number): number {
-  const cap = Date.now() + capMs;
+/** The deadline a plugin set on its call (epoch ms; Infinity when none). */
+function ownDeadline(call: ServerUnaryCall<unknown, unknown>): number {
   const own = call.getDeadline();
-  const ownMs = own instanceof Date ? own.getTime() : own;
-  return Number.isFinite(ownMs) && ownMs > 0 ? Math.min(ownMs, cap) : cap;
+  return own instanceof Date ? own.getTime() : own;
 }
