@@ -34,8 +34,10 @@ apt_install() {
 }
 
 ensure_system_packages() {
-  # gcc and libc6-dev build the shm-map addon (src/sandbox/native) at `npm run build`.
-  local pkgs=(redis-server debootstrap openssl ca-certificates gcc libc6-dev)
+  # gcc and libc6-dev build the shm-map addon (src/sandbox/native) at `npm run build`. Debian's
+  # gRPC for Python and C++ are the independent clients the tests speak to the gateway with.
+  local pkgs=(redis-server debootstrap openssl ca-certificates gcc libc6-dev
+    python3-grpcio python3-protobuf python3-grpc-tools g++ pkg-config libgrpc++-dev libprotobuf-dev protobuf-compiler-grpc)
   # docker.io brings dockerd; a machine that already has an engine (docker CLI answering) keeps it.
   if ! command -v dockerd >/dev/null 2>&1; then pkgs+=(docker.io); fi
   apt_install "${pkgs[@]}"

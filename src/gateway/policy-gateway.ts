@@ -9,7 +9,7 @@ import {
   type ServerDuplexStream,
   type ServerUnaryCall,
 } from '@grpc/grpc-js';
-import { asSandboxError, SandboxError, toGrpcStatus } from '../errors/index.ts';
+import { asSandboxError, refusalText, SandboxError, toGrpcStatus } from '../errors/index.ts';
 import {
   findHostApi,
   isInNamespaceOf,
@@ -209,7 +209,15 @@ export class PolicyGateway {
       });
       this.registeredResolve(request);
     } catch (err) {
-      this.fail('Register', err, callback);
+      const failure = asSandboxError(err, 'Register failed');
+      callback(null, {
+        success: false,
+        message: refusalText(failure.code, failure.message),
+        session_token: '',
+        error_code: failure.code,
+        token_expires_at_ms: 0,
+      });
+      this.decided('Register', failure.code, performance.now(), failure.message);
     }
   }
 
@@ -237,8 +245,9 @@ export class PolicyGateway {
   ): void {
     const { request } = call;
     const token = request.metadata[TOKEN_METADATA_KEY] ?? tokenFromMetadata(call.metadata);
+    // A refusal is a response too (success false, its code in error_code and error_message).
     this.serve(request, token, this.capped(ownDeadline(call)), call, (answer) =>
-      answer instanceof SandboxError ? callback(toGrpcStatus(answer)) : callback(null, answer),
+      callback(null, answer instanceof SandboxError ? failedResponse(answer) : answer),
     );
   }
 
@@ -499,12 +508,6 @@ export class PolicyGateway {
     this.verified = { token: token as string, expiresAtMs };
   }
 
-  private fail(context: string, err: unknown, callback: sendUnaryData<never>, started = performance.now()): void {
-    const failure = asSandboxError(err, `${context} failed`);
-    callback(toGrpcStatus(failure));
-    this.decided(context, failure.code, started, failure.message);
-  }
-
   /** The labelled metric series of (api, code), looked up once rather than on every call. */
   private series(api: string, code: string): DecisionSeries {
     const key = `${api}\u0000${code}`;
@@ -548,9 +551,14 @@ export class PolicyGateway {
 const EMPTY = Buffer.alloc(0);
 const NO_REQUEST: PluginApiRequest = { api_name: '', payload: EMPTY, metadata: {} };
 
-/** A failed call's answer on a CallStream, where it cannot be a gRPC status. */
+/** A refused or failed call's answer: what a client built from the specification's proto decodes. */
 function failedResponse(failure: SandboxError): PluginApiResponse {
-  return { success: false, error_message: failure.message, result: EMPTY, error_code: failure.code };
+  return {
+    success: false,
+    error_message: refusalText(failure.code, failure.message),
+    result: EMPTY,
+    error_code: failure.code,
+  };
 }
 
 function tokenFromMetadata(metadata: Metadata): string | undefined {

@@ -14,7 +14,7 @@ export interface HostApi {
  * shape of its JSON payload. The gateway checks both before anything is forwarded.
  */
 export const HOST_APIS = {
-  get_courses: { permission: 'read:courses', schema: S.empty },
+  get_courses: { permission: 'read:courses', schema: S.getCourses },
   get_course: { permission: 'read:courses', schema: S.courseId },
   add_course: { permission: 'modify:courses', schema: S.addCourse },
   update_course: { permission: 'modify:courses', schema: S.updateCourse },

@@ -12,6 +12,7 @@ const dayOfWeek = z.int().min(1, 'must be 1 (Monday) to 7 (Sunday)').max(7, 'mus
 const weeks = z.array(z.int().min(1).max(60)).max(60).default([]);
 const settingKey = z.string().min(1).max(100);
 const dataKey = z.string().min(1).max(200);
+const week = z.int().min(1).max(60);
 
 export const courseFields = z.strictObject({
   name: z.string().trim().min(1, 'must not be empty').max(MAX_TEXT),
@@ -28,11 +29,13 @@ const timeRange = <T extends { start_time: string; end_time: string }>(value: T,
 
 export const PAYLOAD_SCHEMAS = {
   empty: z.strictObject({}),
+  /** The specification's example sends `{"week": 1}`: the courses scheduled in that week. */
+  getCourses: z.strictObject({ week: week.optional() }),
   courseId: z.strictObject({ course_id: id }),
   addCourse: courseFields,
   updateCourse: courseFields.partial().extend({ course_id: id }),
   addCoursesBatch: z.strictObject({ courses: z.array(courseFields).min(1).max(MAX_BATCH) }),
-  week: z.strictObject({ week: z.int().min(1).max(60) }),
+  week: z.strictObject({ week }),
   addScheduleEntry: z
     .strictObject({
       course_id: id,

@@ -7,8 +7,11 @@ export interface HostEvent {
   event_name: string;
   /** JSON text of the event's data. */
   event_data: string;
+  /** Unix seconds, as the specification's PluginEvent. */
   timestamp: number;
   source_plugin_id: string;
+  /** Unix milliseconds. */
+  timestamp_ms: number;
 }
 
 /**

@@ -32,7 +32,12 @@ const LOG_LEVELS = { log_info: 'info', log_warning: 'warn', log_error: 'error', 
 
 /** The reference ClassTop host: one handler per host API. */
 export const HOST_API_HANDLERS: Record<HostApiName, Handler> = {
-  get_courses: (ctx, _p, host) => host.courses.list(ctx.tenant),
+  get_courses: async (ctx, p, host) => {
+    const courses = await host.courses.list(ctx.tenant);
+    if (p.week === undefined) return courses;
+    const scheduled = await host.schedule.coursesInWeek(ctx.tenant, p.week);
+    return courses.filter((course) => scheduled.has(course.id));
+  },
   get_course: (ctx, p, host) => host.courses.get(ctx.tenant, p.course_id),
   add_course: async (ctx, p, host) => {
     const [id] = await host.courses.addMany(ctx.tenant, [p]);
@@ -60,12 +65,16 @@ export const HOST_API_HANDLERS: Record<HostApiName, Handler> = {
   check_conflicts: (ctx, p, host) => host.schedule.conflicts(ctx.tenant, p),
   add_schedule_entry: async (ctx, p, host) => {
     const id = await host.schedule.add(ctx.tenant, p);
-    await systemEvent(host, ctx, 'schedule_update', { action: 'added', entry_id: id });
+    await systemEvent(host, ctx, 'schedule_update', { action: 'added', course_id: p.course_id, entry_id: id });
     return id;
   },
   delete_schedule_entry: async (ctx, p, host) => {
-    await host.schedule.delete(ctx.tenant, p.entry_id);
-    await systemEvent(host, ctx, 'schedule_update', { action: 'deleted', entry_id: p.entry_id });
+    const entry = await host.schedule.delete(ctx.tenant, p.entry_id);
+    await systemEvent(host, ctx, 'schedule_update', {
+      action: 'deleted',
+      course_id: entry.course_id,
+      entry_id: p.entry_id,
+    });
     return true;
   },
   emit_event: async (ctx, p, host) => {
@@ -113,7 +122,15 @@ async function pluginLog(
 }
 
 function event(name: string, data: unknown, source: string) {
-  return { event_name: name, event_data: JSON.stringify(data), timestamp: Date.now(), source_plugin_id: source };
+  const nowMs = Date.now();
+  return {
+    event_name: name,
+    event_data: JSON.stringify(data),
+    // Unix seconds, as the specification's PluginEvent; milliseconds in the added timestamp_ms.
+    timestamp: Math.floor(nowMs / 1_000),
+    source_plugin_id: source,
+    timestamp_ms: nowMs,
+  };
 }
 
 async function systemEvent(host: HostStores, ctx: CallContext, name: string, data: unknown): Promise<void> {

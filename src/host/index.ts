@@ -1,2 +1,2 @@
 export { HostServer } from './host-server.ts';
-export { currentWeek } from './schedule.ts';
+export { currentWeek, ScheduleStore } from './schedule.ts';

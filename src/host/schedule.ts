@@ -54,7 +54,8 @@ export class ScheduleStore {
     return Number(id);
   }
 
-  async delete(tenant: string, entryId: number): Promise<void> {
+  /** Removes an entry; returns it as it was. */
+  async delete(tenant: string, entryId: number): Promise<ScheduleEntry> {
     const json = await this.redis.hget(redisKeys.entries(tenant), String(entryId));
     if (json === null) throw new SandboxError('NOT_FOUND', `schedule entry ${entryId} does not exist`);
     const entry = parseEntry(json);
@@ -63,6 +64,7 @@ export class ScheduleStore {
       .hdel(redisKeys.entries(tenant), String(entryId))
       .srem(redisKeys.courseEntries(tenant, entry.course_id), String(entryId))
       .exec();
+    return entry;
   }
 
   async all(tenant: string): Promise<ScheduleEntry[]> {
@@ -77,9 +79,14 @@ export class ScheduleStore {
     const days: Record<string, ScheduleEntry[]> = {};
     for (let day = 1; day <= DAYS_PER_WEEK; day++) days[String(day)] = [];
     for (const entry of await this.all(tenant)) {
-      if (entry.weeks.length === 0 || entry.weeks.includes(week)) days[String(entry.day_of_week)]?.push(entry);
+      if (takesPlaceIn(entry, week)) days[String(entry.day_of_week)]?.push(entry);
     }
     return days;
+  }
+
+  /** The ids of the courses that have an entry taking place in `week`. */
+  async coursesInWeek(tenant: string, week: number): Promise<Set<number>> {
+    return new Set((await this.all(tenant)).filter((e) => takesPlaceIn(e, week)).map((e) => e.course_id));
   }
 
   /** Entries on the same day whose time and weeks overlap the given slot. */
@@ -102,6 +109,11 @@ export class ScheduleStore {
         weeksOverlap(e.weeks, slot.weeks),
     );
   }
+}
+
+/** An entry with no weeks listed takes place every week. */
+function takesPlaceIn(entry: ScheduleEntry, week: number): boolean {
+  return entry.weeks.length === 0 || entry.weeks.includes(week);
 }
 
 function weeksOverlap(a: number[], b: number[]): boolean {

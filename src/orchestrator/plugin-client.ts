@@ -1,5 +1,5 @@
 import { credentials, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
-import { fromGrpcError } from '../errors/index.ts';
+import { fromGrpcError, refusalFromResponse } from '../errors/index.ts';
 import {
   loadProtocol,
   type LifecycleAction,
@@ -28,7 +28,11 @@ type PluginServiceClient = Client & {
   ): void;
 };
 
-/** The host's client of one plugin: Lifecycle and the plugin's exported functions, on plugin.sock. */
+/**
+ * The host's client of one plugin: Lifecycle and the plugin's exported functions, on plugin.sock.
+ * A plugin reports a failure as a response with success false (or, from an older SDK, as a gRPC
+ * status); either way the promise rejects with a SandboxError carrying the plugin's code.
+ */
 export class PluginClient {
   private readonly client: PluginServiceClient;
   private readonly pluginId: string;
@@ -51,10 +55,13 @@ export class PluginClient {
         { action, state_data: stateData },
         new Metadata(),
         { deadline: Date.now() + timeoutMs },
-        (err, response) =>
-          err
-            ? reject(fromGrpcError(err, `${this.pluginId} Lifecycle ${action}`))
-            : resolve(response as PluginLifecycleResponse),
+        (err, response) => {
+          const context = `${this.pluginId} Lifecycle ${action}`;
+          if (err) return reject(fromGrpcError(err, context));
+          const answer = response as PluginLifecycleResponse;
+          if (!answer.success) return reject(refusalFromResponse(answer, answer.message, context));
+          return resolve(answer);
+        },
       ),
     );
   }
@@ -66,8 +73,13 @@ export class PluginClient {
         { api_name: name, payload, metadata: {} },
         new Metadata(),
         { deadline: Date.now() + timeoutMs },
-        (err, response) =>
-          err ? reject(fromGrpcError(err, `${this.pluginId}.${name}`)) : resolve(response as PluginApiResponse),
+        (err, response) => {
+          const context = `${this.pluginId}.${name}`;
+          if (err) return reject(fromGrpcError(err, context));
+          const answer = response as PluginApiResponse;
+          if (!answer.success) return reject(refusalFromResponse(answer, answer.error_message, context));
+          return resolve(answer);
+        },
       ),
     );
   }

@@ -51,8 +51,11 @@ export interface PluginApiResult {
 export interface PluginEvent {
   event_name: string;
   event_data: Buffer;
+  /** Unix seconds, as the specification. */
   timestamp: number;
   source_plugin_id: string;
+  /** Unix milliseconds (an addition). */
+  timestamp_ms: number;
 }
 
 export interface PluginEventAck {

@@ -35,7 +35,8 @@ export interface CallOutcome {
 
 const DEADLINE_MS = 10_000;
 /** The developer certificate the examples are signed with: what their Register presents. */
-export const EXAMPLE_CERTIFICATE = readFileSync(path.join(EXAMPLE_TRUST, 'developer/developer.pem'));
+export const EXAMPLE_CERTIFICATE_PATH = path.join(EXAMPLE_TRUST, 'developer/developer.pem');
+export const EXAMPLE_CERTIFICATE = readFileSync(EXAMPLE_CERTIFICATE_PATH);
 
 /**
  * Talks to a gateway's unix socket from the test process, as a plugin would (real gRPC, generated
@@ -58,7 +59,10 @@ export class TestGatewayClient {
     const request = { plugin_id: pluginId, plugin_name: pluginId, version, permissions, certificate };
     return new Promise((resolve) =>
       this.client.Register(request, new Metadata(), { deadline: Date.now() + DEADLINE_MS }, (err, response) =>
-        resolve({ ...outcome(err, undefined), token: response?.session_token ?? '' }),
+        resolve({
+          ...outcome(err, response && { ...response, error_message: response.message, result: Buffer.alloc(0) }),
+          token: response?.session_token ?? '',
+        }),
       ),
     );
   }
@@ -83,7 +87,7 @@ export class TestGatewayClient {
     let call: { cancel(): void } | undefined;
     const ended = new Promise<CallOutcome>((resolve) => {
       call = this.client.CallApi(request, new Metadata(), { deadline: Date.now() + deadlineMs }, (err, response) =>
-        resolve(outcome(err, response?.result)),
+        resolve(outcome(err, response)),
       );
     });
     return { outcome: ended, cancel: () => call?.cancel() };
@@ -185,7 +189,14 @@ export class TestGatewayClient {
   }
 }
 
-function outcome(err: ServiceError | null, result: Buffer | undefined): CallOutcome {
+/**
+ * A call's outcome: a gRPC error (a refused stream, or the transport's refusal) or a response,
+ * whose refusal (success false) has its code in error_code and at the start of its message.
+ */
+function outcome(
+  err: ServiceError | null,
+  response: Pick<PluginApiResponse, 'success' | 'error_message' | 'result' | 'error_code'> | undefined,
+): CallOutcome {
   if (err) {
     const code = err.metadata?.get(ERROR_CODE_METADATA_KEY)[0];
     return {
@@ -195,6 +206,10 @@ function outcome(err: ServiceError | null, result: Buffer | undefined): CallOutc
       result: undefined,
     };
   }
+  if (response && !response.success) {
+    return { code: response.error_code, grpcStatus: 0, message: response.error_message, result: undefined };
+  }
+  const result = response?.result;
   return {
     code: 'OK',
     grpcStatus: 0,

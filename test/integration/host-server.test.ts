@@ -170,6 +170,26 @@ for (const route of ['over gRPC', 'in process'] as const)
       );
     });
 
+    it('answers the specification\'s get_courses example, {"week": 1}, with the courses scheduled that week', async () => {
+      const [weekly, weekTwo, unscheduled] = await call<number[]>('add_courses_batch', {
+        courses: [{ name: 'Weekly' }, { name: 'Week two only' }, { name: 'Unscheduled' }],
+      });
+      const slot = { day_of_week: 2, start_time: '13:00', end_time: '14:00' };
+      await call('add_schedule_entry', { course_id: weekly, ...slot });
+      await call('add_schedule_entry', { course_id: weekTwo, ...slot, weeks: [2] });
+      const ids = async (payload: object) =>
+        (await call<Array<{ id: number }>>('get_courses', payload)).map((c) => c.id);
+      const inWeek1 = await ids({ week: 1 });
+      assert.ok(inWeek1.includes(weekly) && !inWeek1.includes(weekTwo) && !inWeek1.includes(unscheduled));
+      const inWeek2 = await ids({ week: 2 });
+      assert.ok(inWeek2.includes(weekly) && inWeek2.includes(weekTwo) && !inWeek2.includes(unscheduled));
+      assert.ok((await ids({})).includes(unscheduled), 'without a week, every course');
+      const unknown = await failure('get_courses', { week: 1, term: 'autumn' });
+      assert.equal(unknown.code, 'INVALID_REQUEST');
+      assert.match(unknown.message, /unknown field\(s\) term/);
+      for (const id of [weekly, weekTwo, unscheduled]) await call('delete_course', { course_id: id });
+    });
+
     it('stores settings and computes the current week from them', async () => {
       assert.equal(await call('get_setting', { key: 'semester_start_date' }), null);
       await call('set_setting', { key: 'current_week', value: '7' });

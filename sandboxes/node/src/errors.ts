@@ -59,6 +59,15 @@ export class PluginLoadError extends Error {
   }
 }
 
+/**
+ * The message of a failed response: the code first, so that a peer built from the
+ * specification's proto alone (no error_code field) reads it (the orchestrator's
+ * src/errors/refusal.ts states the same rule).
+ */
+export function refusalText(code: PluginErrorCode, message: string): string {
+  return message.startsWith(`${code}: `) ? message : `${code}: ${message}`;
+}
+
 /** Turns a failed gRPC call into the matching typed error. */
 export function apiErrorFrom(err: ServiceError, apiName: string): PluginApiError {
   const trailer = err.metadata?.get(ERROR_CODE_METADATA_KEY)[0];
@@ -77,10 +86,6 @@ export function apiErrorOf(response: { error_code: string; error_message: string
   return code === 'PERMISSION_DENIED'
     ? new PermissionDeniedError(apiName, message)
     : new PluginApiError(code === 'OK' ? 'UNKNOWN_ERROR' : code, apiName, message);
-}
-
-export function grpcStatusOf(code: PluginErrorCode): GrpcStatus {
-  return GRPC_STATUS[code];
 }
 
 function codeOfStatus(status: number): PluginErrorCode {

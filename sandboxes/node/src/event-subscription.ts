@@ -6,7 +6,10 @@ import type { PluginEvent } from './protocol.ts';
 export interface ReceivedEvent {
   name: string;
   data: unknown;
+  /** Unix seconds, as the specification's PluginEvent. */
   timestamp: number;
+  /** The same instant in Unix milliseconds. */
+  timestampMs: number;
   sourcePluginId: string;
 }
 
@@ -66,6 +69,7 @@ export class EventSubscription {
       name: raw.event_name,
       data: decode(raw.event_data),
       timestamp: Number(raw.timestamp),
+      timestampMs: Number(raw.timestamp_ms),
       sourcePluginId: raw.source_plugin_id,
     };
     const targets = [...(this.listeners.get(raw.event_name) ?? []), ...(this.listeners.get(ANY_EVENT) ?? [])];

@@ -7,7 +7,10 @@ export type GatewayClient = Client & {
     request: { plugin_id: string; plugin_name: string; version: string; permissions: string[]; certificate: Buffer },
     metadata: Metadata,
     options: { deadline: number },
-    callback: (err: ServiceError | null, response?: { session_token: string; token_expires_at_ms: number }) => void,
+    callback: (
+      err: ServiceError | null,
+      response?: { success: boolean; message: string; session_token: string; token_expires_at_ms: number },
+    ) => void,
   ): void;
   CallApi(
     request: ApiRequest,

@@ -1,12 +1,11 @@
 import {
-  Metadata,
   Server,
   ServerCredentials,
   status as GrpcStatus,
   type sendUnaryData,
   type ServerUnaryCall,
 } from '@grpc/grpc-js';
-import { ERROR_CODE_METADATA_KEY, grpcStatusOf, PluginApiError, type PluginErrorCode } from './errors.ts';
+import { PluginApiError, refusalText, type PluginErrorCode } from './errors.ts';
 import type { Plugin, PluginState } from './plugin.ts';
 import {
   pluginService,
@@ -20,7 +19,8 @@ const CLOSE_GRACE_MS = 2_000;
 
 /**
  * What the plugin serves to the host on its own socket: Lifecycle (ENABLE, DISABLE, RELOAD,
- * SHUTDOWN) and CallApi for its exported functions.
+ * SHUTDOWN) and CallApi for its exported functions. A failure is a response with success false,
+ * its code in error_code and at the start of its message, as the gateway answers plugins.
  */
 export class PluginServer {
   private readonly plugin: Plugin;
@@ -71,7 +71,11 @@ export class PluginServer {
         callback(null, { success: true, message: `${action} done`, saved_state: saved, error_code: 'OK' });
         if (action === 'SHUTDOWN') setImmediate(this.onShutdown);
       },
-      (err: unknown) => callback(failure('INTERNAL_ERROR', `${action} failed in the plugin: ${describe(err)}`)),
+      (err: unknown) => {
+        const code = err instanceof PluginApiError ? err.code : 'INTERNAL_ERROR';
+        const message = refusalText(code, `${action} failed in the plugin: ${describe(err)}`);
+        callback(null, { success: false, message, saved_state: Buffer.alloc(0), error_code: code });
+      },
     );
   }
 
@@ -94,12 +98,12 @@ export class PluginServer {
   private callFunction(call: ServerUnaryCall<ApiRequest, ApiResponse>, callback: sendUnaryData<ApiResponse>): void {
     const { api_name: name, payload } = call.request;
     const fn = this.plugin.exportedFunction(name);
-    if (!fn) return callback(failure('NOT_FOUND', `the plugin exports no function '${name}'`));
+    if (!fn) return callback(null, failure('NOT_FOUND', `the plugin exports no function '${name}'`));
     let input: unknown;
     try {
       input = payload.length > 0 ? JSON.parse(payload.toString('utf8')) : null;
     } catch {
-      return callback(failure('INVALID_REQUEST', `${name}: payload is not valid JSON`));
+      return callback(null, failure('INVALID_REQUEST', `${name}: payload is not valid JSON`));
     }
     Promise.resolve()
       .then(() => fn(input))
@@ -117,16 +121,14 @@ export class PluginServer {
           }),
         (err: unknown) => {
           const code = err instanceof PluginApiError ? err.code : 'INTERNAL_ERROR';
-          callback(failure(code, `${name} failed in the plugin: ${describe(err)}`));
+          callback(null, failure(code, `${name} failed in the plugin: ${describe(err)}`));
         },
       );
   }
 }
 
-function failure(code: PluginErrorCode, details: string) {
-  const metadata = new Metadata();
-  metadata.set(ERROR_CODE_METADATA_KEY, code);
-  return { code: grpcStatusOf(code), details, metadata };
+function failure(code: PluginErrorCode, message: string): ApiResponse {
+  return { success: false, error_message: refusalText(code, message), result: Buffer.alloc(0), error_code: code };
 }
 
 function unimplemented(rpc: string) {

@@ -15,6 +15,7 @@ export interface PluginEvent {
   event_data: Buffer;
   timestamp: number;
   source_plugin_id: string;
+  timestamp_ms: number;
 }
 
 export interface ApiRequest {

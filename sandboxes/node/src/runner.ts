@@ -61,8 +61,10 @@ function register(client: GatewayClient, api: PluginAPI): Promise<number> {
       new Metadata(),
       { deadline: Date.now() + REGISTER_TIMEOUT_MS },
       (err: ServiceError | null, response) => {
-        if (err || !response)
-          return reject(new PluginLoadError(`Register was refused: ${err?.details ?? 'no response'}`, { cause: err }));
+        if (err || !response?.success) {
+          const reason = err?.details ?? response?.message ?? 'no response';
+          return reject(new PluginLoadError(`Register was refused: ${reason}`, { cause: err }));
+        }
         api.setSessionToken(response.session_token);
         return resolve(Number(response.token_expires_at_ms));
       },
