@@ -82,6 +82,7 @@ export class Orchestrator {
   async start(redisUrl: string): Promise<void> {
     // Trust material first: an unreadable root is a configuration error, before anything starts.
     const trusts = new Map(this.config.tenants.map((tenant) => [tenant.id, loadTenantTrust(tenant)]));
+    for (const [tenant, trust] of trusts) this.reportMalformedCrls(tenant, trust);
     await this.runtime.ping();
     const nodeImage = await this.runtime.resolveImage(this.config.images.node);
     await this.reapLeftovers();
@@ -354,10 +355,18 @@ export class Orchestrator {
       }
       if (!changed) continue;
       this.log.info({ tenant }, 'CRLs changed; re-checking running plugins');
+      this.reportMalformedCrls(tenant, trust);
       const running = [...this.plugins.values()].filter((p) => p.tenant.id === tenant);
       await Promise.allSettled(
         running.map((p) => this.requireLock().withLock(p.tenant.id, p.pluginId, () => p.checkRevocation())),
       );
+    }
+  }
+
+  /** A malformed CRL file refuses the tenant's signed plugins (CRL_MALFORMED) until it is replaced. */
+  private reportMalformedCrls(tenant: string, trust: TenantTrust): void {
+    for (const { file, error } of trust.crls.malformed) {
+      this.log.error({ tenant, file, reason: error.reason, detail: error.detail }, 'CRL file malformed');
     }
   }
 

@@ -183,7 +183,7 @@ async function loadIssuer(caDir: string, level?: AuthorityLevel): Promise<Issuer
       `${files.key} does not exist; create the authority with \`classtop-sandbox ca init --dir ${caDir}\``,
     );
   }
-  const cert = parseCertificates(readFileSync(files.cert))[0] as Certificate;
+  const cert = parseCertificates(readFileSync(files.cert), files.cert)[0] as Certificate;
   return { cert, key: await importSigningKey(readPrivateKey(files.key)), files };
 }
 

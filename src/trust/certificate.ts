@@ -1,6 +1,8 @@
 import { createHash, X509Certificate as NodeX509Certificate } from 'node:crypto';
 import { PemConverter, X509Certificate } from './x509.ts';
+import { derBlocks } from './der-blocks.ts';
 import { readGrants, type CertificateGrants } from './grant-extensions.ts';
+import { TrustError } from './trust-error.ts';
 
 /**
  * One parsed certificate, read by two implementations: @peculiar/x509 for the extensions, and
@@ -62,9 +64,35 @@ export function normalizeSerial(hex: string): string {
   return hex.toLowerCase().replace(/^0+(?=.)/, '');
 }
 
-/** Every certificate in a PEM text (or one DER certificate). */
-export function parseCertificates(data: Buffer | string): Certificate[] {
-  const text = typeof data === 'string' ? data : data.toString('latin1');
-  if (!text.includes('-----BEGIN')) return [new Certificate(Buffer.from(data as Buffer))];
-  return PemConverter.decode(text).map((der) => new Certificate(Buffer.from(der)));
+/**
+ * Every certificate in a PEM text (or one DER certificate). `source` names where the bytes came
+ * from (a file, or a field of the signed manifest): bytes that are not certificates, or a PEM block
+ * cut short, are a CERT_MALFORMED refusal naming it, never a parser's exception.
+ */
+export function parseCertificates(data: Buffer | string, source = 'the certificate'): Certificate[] {
+  let ders: ArrayBuffer[];
+  try {
+    ders = derBlocks(data);
+  } catch (err) {
+    throw malformed(source, err instanceof Error ? err.message : String(err), err);
+  }
+  return ders.map((der, index) => {
+    try {
+      const cert = new Certificate(Buffer.from(der));
+      // Every field read now, so that a corrupt one is refused here and not thrown later.
+      void [cert.subject, cert.issuer, cert.serial, cert.parsed.notBefore, cert.parsed.notAfter, cert.grants];
+      return cert;
+    } catch (err) {
+      const which = ders.length > 1 ? `its PEM block ${index + 1}` : 'it';
+      throw malformed(source, `${which} does not decode as an X.509 certificate (PEM or DER)`, err);
+    }
+  });
+}
+
+function malformed(source: string, detail: string, cause: unknown): TrustError {
+  return new TrustError(
+    'CERT_MALFORMED',
+    `${source} is not a readable certificate: ${detail}; replace it with the certificate as issued (PEM or DER)`,
+    { cause },
+  );
 }

@@ -1,22 +1,26 @@
-import { readFileSync, statSync } from 'node:fs';
-import { PemConverter, X509Crl } from './x509.ts';
+import { statSync } from 'node:fs';
 import type { Certificate } from './certificate.ts';
-import { normalizeSerial } from './certificate.ts';
+import { readCrlFile, type LoadedCrl } from './crl-file.ts';
 import { TrustError } from './trust-error.ts';
 
-interface LoadedCrl {
+/** A CRL file that could not be read as CRLs at the last (re)load. */
+export interface MalformedCrlFile {
   file: string;
-  crl: X509Crl;
+  error: TrustError;
 }
 
 /**
  * The certificate revocation lists a tenant trusts, read from files and read again when they
- * change. For an issuer, its CRL must be there, signed by that issuer's key, and not past its
- * nextUpdate; the serial must not be listed.
+ * change. Per issuer the newest CRL in effect decides, whatever the order of the files (as
+ * `openssl verify -crl_check` does): among the CRLs signed by the issuer's key, with thisUpdate
+ * reached and nextUpdate not passed, the one with the highest cRLNumber, then the latest
+ * thisUpdate. A stale CRL beside a fresh one of the same issuer is simply outdated. A malformed CRL
+ * file refuses every certificate it might have revoked: all of them, since its issuer is unknown.
  */
 export class CrlStore {
   private readonly files: readonly string[];
   private crls: LoadedCrl[] = [];
+  private broken: MalformedCrlFile[] = [];
   private stamp = '';
 
   constructor(files: readonly string[]) {
@@ -24,74 +28,110 @@ export class CrlStore {
     this.reload();
   }
 
-  /** The serials a CRL file lists (to re-sign it with one more). */
+  /** The serials a CRL file lists (to re-sign it with one more); a malformed file throws CRL_MALFORMED. */
   static serialsIn(file: string): string[] {
-    return readCrls(file).flatMap(({ crl }) => crl.entries.map((e) => normalizeSerial(e.serialNumber)));
+    return readCrlFile(file).flatMap(({ serials }) => [...serials]);
   }
 
-  /** Reads the files again if any changed; returns whether anything was reloaded. */
+  /** The files that could not be read as CRLs at the last (re)load, each with its CRL_MALFORMED error. */
+  get malformed(): readonly MalformedCrlFile[] {
+    return this.broken;
+  }
+
+  /** Reads the files again if any changed; returns whether anything was reloaded. Never throws for bad content. */
   reload(): boolean {
     const stamp = this.files.map((f) => `${f}:${statOrMissing(f)}`).join('|');
     if (stamp === this.stamp) return false;
-    this.crls = this.files.flatMap((file) => readCrls(file));
+    const crls: LoadedCrl[] = [];
+    const broken: MalformedCrlFile[] = [];
+    for (const file of this.files) {
+      try {
+        crls.push(...readCrlFile(file));
+      } catch (err) {
+        if (!(err instanceof TrustError)) throw err;
+        broken.push({ file, error: err });
+      }
+    }
+    this.crls = crls;
+    this.broken = broken;
     this.stamp = stamp;
     return true;
   }
 
-  /** Throws TrustError unless `issuer` has a valid, fresh CRL that does not list `cert`. */
+  /** Throws TrustError unless `issuer`'s newest CRL in effect is there and does not list `cert`. */
   async check(cert: Certificate, issuer: Certificate, now: Date, skewMs: number): Promise<void> {
-    const candidates = this.crls.filter((c) => c.crl.issuer === issuer.subject);
+    const candidates = this.crls.filter((c) => c.issuer === issuer.subject);
+    const signed: LoadedCrl[] = [];
+    for (const candidate of candidates) if (await verifies(candidate, issuer)) signed.push(candidate);
+    const current = newest(signed.filter((c) => inEffect(c, now, skewMs)));
+    // A revocation is conclusive whatever else is wrong; anything else unknown refuses.
+    if (current?.serials.has(cert.serial)) {
+      throw new TrustError('CERT_REVOKED', `certificate ${cert.label} is revoked by ${issuer.label} (${current.file})`);
+    }
+    const broken = this.broken[0];
+    if (broken) {
+      throw new TrustError(
+        'CRL_MALFORMED',
+        `${broken.error.detail}; until then the revocation of ${cert.label} cannot be checked`,
+        { cause: broken.error },
+      );
+    }
     if (candidates.length === 0) {
       throw new TrustError(
         'CRL_MISSING',
         `no CRL from issuer ${issuer.label} is configured; add the issuer's CRL to the tenant's trust.crls`,
       );
     }
-    let signed: LoadedCrl | undefined;
-    for (const candidate of candidates) {
-      if (await verifies(candidate.crl, issuer)) {
-        signed = candidate;
-        break;
-      }
-    }
-    if (!signed) {
+    if (signed.length === 0) {
       throw new TrustError(
         'CRL_INVALID',
         `the CRL for ${issuer.label} (${candidates[0]?.file}) is not signed by that issuer's key`,
       );
     }
-    const nextUpdate = signed.crl.nextUpdate;
-    if (!nextUpdate || nextUpdate.getTime() + skewMs < now.getTime()) {
-      throw new TrustError(
-        'CRL_STALE',
-        `the CRL of ${issuer.label} (${signed.file}) was due for renewal at ${nextUpdate?.toISOString() ?? 'an unstated time'}; have the issuer publish a fresh one`,
-      );
-    }
-    const serial = cert.serial;
-    if (signed.crl.entries.some((entry) => normalizeSerial(entry.serialNumber) === serial)) {
-      throw new TrustError('CERT_REVOKED', `certificate ${cert.label} is revoked by ${issuer.label} (${signed.file})`);
-    }
+    if (!current) throw notInEffect(newest(signed) as LoadedCrl, issuer, now, skewMs);
   }
 }
 
-async function verifies(crl: X509Crl, issuer: Certificate): Promise<boolean> {
+/** The newest CRL: highest cRLNumber (none ranks lowest), then latest thisUpdate. */
+function newest(crls: readonly LoadedCrl[]): LoadedCrl | undefined {
+  let best: LoadedCrl | undefined;
+  for (const crl of crls) if (!best || compare(crl, best) > 0) best = crl;
+  return best;
+}
+
+function compare(a: LoadedCrl, b: LoadedCrl): number {
+  const an = a.number ?? -1n;
+  const bn = b.number ?? -1n;
+  if (an !== bn) return an > bn ? 1 : -1;
+  return a.thisUpdate.getTime() - b.thisUpdate.getTime();
+}
+
+function inEffect(crl: LoadedCrl, now: Date, skewMs: number): boolean {
+  const t = now.getTime();
+  return (
+    crl.thisUpdate.getTime() - skewMs <= t && crl.nextUpdate !== undefined && crl.nextUpdate.getTime() + skewMs >= t
+  );
+}
+
+function notInEffect(crl: LoadedCrl, issuer: Certificate, now: Date, skewMs: number): TrustError {
+  if (crl.thisUpdate.getTime() - skewMs > now.getTime()) {
+    return new TrustError(
+      'CRL_INVALID',
+      `the CRL of ${issuer.label} (${crl.file}) is dated in the future (thisUpdate ${crl.thisUpdate.toISOString()}); check the issuer's clock`,
+    );
+  }
+  return new TrustError(
+    'CRL_STALE',
+    `the CRL of ${issuer.label} (${crl.file}) was due for renewal at ${crl.nextUpdate?.toISOString() ?? 'an unstated time'}; have the issuer publish a fresh one`,
+  );
+}
+
+async function verifies(loaded: LoadedCrl, issuer: Certificate): Promise<boolean> {
   try {
-    return await crl.verify({ publicKey: issuer.parsed.publicKey });
+    return await loaded.crl.verify({ publicKey: issuer.parsed.publicKey });
   } catch {
     return false;
   }
-}
-
-function readCrls(file: string): LoadedCrl[] {
-  let data: Buffer;
-  try {
-    data = readFileSync(file);
-  } catch {
-    return [];
-  }
-  const text = data.toString('latin1');
-  const ders = text.includes('-----BEGIN') ? PemConverter.decode(text) : [new Uint8Array(data).buffer];
-  return ders.map((der) => ({ file, crl: new X509Crl(der) }));
 }
 
 function statOrMissing(file: string): string {

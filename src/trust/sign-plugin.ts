@@ -24,7 +24,7 @@ import { verifyPlugin } from './verify-plugin.ts';
  */
 export function signPlugin(dir: string, keyFile: string, certFile: string) {
   const key = readPrivateKey(keyFile);
-  const certificates = parseCertificates(readFileSync(certFile));
+  const certificates = parseCertificates(readFileSync(certFile), certFile);
   const [leaf, ...rest] = certificates;
   if (!leaf) throw new SandboxError('INVALID_REQUEST', `${certFile} holds no certificate`);
   const spki = (k: KeyObject) => k.export({ type: 'spki', format: 'der' });
@@ -87,7 +87,7 @@ export async function verifySignatureOffline(dir: string, roots: string[], crls:
   if (roots.length === 0) return [...lines, 'chain: not checked (give --trust ROOT.pem to check it)'];
   const trust: TenantTrust = {
     tenant: 'offline',
-    roots: roots.flatMap((f) => parseCertificates(readFileSync(f))),
+    roots: roots.flatMap((f) => parseCertificates(readTrustFile(f), f)),
     crls: new CrlStore(crls),
     clockSkewMs: 0,
     allowUnsigned: false,
@@ -105,5 +105,14 @@ export async function verifySignatureOffline(dir: string, roots: string[], crls:
     ];
   } finally {
     rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+function readTrustFile(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new SandboxError('NOT_FOUND', `--trust ${file} cannot be read: ${why}`, { cause: err });
   }
 }

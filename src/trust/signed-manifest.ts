@@ -63,7 +63,13 @@ export function readSignedManifest(dir: string): SignedManifestFile | undefined 
   }
   try {
     const parsed = JSON.parse(text) as SignedManifestFile;
-    if (parsed.format !== FORMAT || typeof parsed.payload !== 'string' || !Array.isArray(parsed.chain))
+    if (
+      parsed.format !== FORMAT ||
+      typeof parsed.payload !== 'string' ||
+      typeof parsed.signature !== 'string' ||
+      !Array.isArray(parsed.chain) ||
+      !parsed.chain.every((pem) => typeof pem === 'string')
+    )
       throw new Error('bad shape');
     return parsed;
   } catch {
@@ -79,7 +85,9 @@ export function readSignedManifest(dir: string): SignedManifestFile | undefined 
  * missing file, or a symlink, fails. The chain itself is checked by verifyChain.
  */
 export function verifySignedBundle(dir: string, file: SignedManifestFile): SignedBundle {
-  const certificates = file.chain.flatMap((pem) => parseCertificates(pem));
+  const certificates = file.chain.flatMap((pem, index) =>
+    parseCertificates(pem, `${SIGNED_MANIFEST_FILE} chain[${index}]`),
+  );
   const [leaf, ...intermediates] = certificates;
   if (!leaf) throw new TrustError('SIGNATURE_INVALID', `${SIGNED_MANIFEST_FILE} carries no certificate`);
   const signature = Buffer.from(file.signature, 'base64');

@@ -26,7 +26,7 @@ export interface TenantTrustConfig {
 export function loadTenantTrust(tenant: TenantTrustConfig): TenantTrust {
   const roots = tenant.trust.roots.flatMap((file) => {
     try {
-      return parseCertificates(readFileSync(file));
+      return parseCertificates(readFileSync(file), file);
     } catch (err) {
       throw new SandboxError(
         'INVALID_REQUEST',

@@ -15,9 +15,11 @@ export const TRUST_REASONS = {
   CERT_EXPIRED: 'AUTHENTICATION_FAILED',
   CERT_NOT_YET_VALID: 'AUTHENTICATION_FAILED',
   CERT_REVOKED: 'AUTHENTICATION_FAILED',
+  CERT_MALFORMED: 'AUTHENTICATION_FAILED',
   CRL_MISSING: 'AUTHENTICATION_FAILED',
   CRL_STALE: 'AUTHENTICATION_FAILED',
   CRL_INVALID: 'AUTHENTICATION_FAILED',
+  CRL_MALFORMED: 'AUTHENTICATION_FAILED',
   WEAK_ALGORITHM: 'AUTHENTICATION_FAILED',
   FINGERPRINT_MISMATCH: 'AUTHENTICATION_FAILED',
   PLUGIN_ID_NOT_GRANTED: 'PERMISSION_DENIED',
@@ -33,10 +35,13 @@ export type TrustReason = keyof typeof TRUST_REASONS;
 
 export class TrustError extends SandboxError {
   readonly reason: TrustReason;
+  /** The message without its reason prefix. */
+  readonly detail: string;
 
   constructor(reason: TrustReason, message: string, options?: { cause?: unknown }) {
     super(TRUST_REASONS[reason], `${reason}: ${message}`, options);
     this.name = 'TrustError';
     this.reason = reason;
+    this.detail = message;
   }
 }

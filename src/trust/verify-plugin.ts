@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { PluginManifest } from '../manifest/index.ts';
 import { snapshotBundle, SIGNED_MANIFEST_FILE } from './bundle-files.ts';
@@ -76,12 +76,9 @@ function checkPin(dir: string, manifest: PluginManifest, leaf: Certificate): voi
       `plugin.yaml pins certificate.fingerprint ${pinned ?? '(none)'}, but the bundle is signed by ${leaf.label} with ${leaf.fingerprint}`,
     );
   }
-  let shipped: Certificate | undefined;
-  try {
-    shipped = parseCertificates(readFileSync(path.join(dir, manifest.certificate.path)))[0];
-  } catch {
-    shipped = undefined;
-  }
+  const file = path.join(dir, manifest.certificate.path);
+  // A missing file is a pin mismatch; a present one that is not a certificate is CERT_MALFORMED.
+  const shipped = existsSync(file) ? parseCertificates(readFileSync(file), manifest.certificate.path)[0] : undefined;
   if (shipped?.fingerprint !== leaf.fingerprint) {
     throw new TrustError(
       'FINGERPRINT_MISMATCH',

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -138,11 +138,14 @@ export class OpensslPki {
     openssl(['ca', '-config', ca.config, '-keyfile', ca.key, '-cert', ca.cert, '-revoke', cert]);
   }
 
-  /** The CA's CRL, due for renewal at `nextUpdate` (default: in 30 days). */
-  crl(ca: OpensslCa, nextUpdate?: Date): string {
+  /**
+   * The CA's next CRL (its crlNumber one above the last), due for renewal at `nextUpdate` (default:
+   * in 30 days), issued at `lastUpdate` (default: an hour before now or nextUpdate).
+   */
+  crl(ca: OpensslCa, nextUpdate?: Date, lastUpdate?: Date): string {
     const file = path.join(this.root, `crl-${this.counter++}.pem`);
     const next = nextUpdate ?? new Date(Date.now() + 30 * 86_400_000);
-    const last = new Date(Math.min(Date.now(), next.getTime()) - 3_600_000);
+    const last = lastUpdate ?? new Date(Math.min(Date.now(), next.getTime()) - 3_600_000);
     openssl([
       'ca',
       '-gencrl',
@@ -162,6 +165,28 @@ export class OpensslPki {
       file,
     ]);
     return file;
+  }
+
+  /** The same certificate or CRL in DER, converted by openssl. */
+  der(file: string, kind: 'x509' | 'crl'): string {
+    const out = path.join(this.root, `der-${this.counter++}.der`);
+    openssl([kind, '-in', file, '-outform', 'DER', '-out', out]);
+    return out;
+  }
+
+  /** A copy of `file` cut off at half its length, as an interrupted download or copy leaves it. */
+  truncated(file: string): string {
+    const data = readFileSync(file);
+    const out = path.join(this.root, `truncated-${this.counter++}${path.extname(file)}`);
+    writeFileSync(out, data.subarray(0, Math.floor(data.length / 2)));
+    return out;
+  }
+
+  /** `bytes` random bytes from openssl: a file that is no certificate or CRL at all. */
+  garbage(bytes: number): string {
+    const out = path.join(this.root, `garbage-${this.counter++}.bin`);
+    openssl(['rand', '-out', out, String(bytes)]);
+    return out;
   }
 
   private caDirectory(name: string, key: string): OpensslCa {
