@@ -52,8 +52,9 @@ const tenantSchema = z.strictObject({
       /** Longest deadline forwarded upstream; a call without one gets this. */
       maxDeadlineMs: z.int().positive().default(5_000),
       /**
-       * Shortest interval between a plugin's HTTP/2 pings; after two pings sooner than this its
-       * connection is closed with GOAWAY "too_many_pings" (as gRPC servers enforce keepalive).
+       * Shortest interval between a plugin's HTTP/2 pings while a call is open; after two pings
+       * sooner than this, with no headers or data sent to it in between, its connection is closed
+       * with GOAWAY "too_many_pings" (gRPC core's keepalive enforcement; see ping-policy.ts).
        */
       minPingIntervalMs: z.int().positive().default(10_000),
     })

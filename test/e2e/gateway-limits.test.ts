@@ -145,7 +145,7 @@ describe('gateway limits: every call has a limit, and a neighbour keeps being se
     fast.close();
   });
 
-  it('keepalive is enforced: a connection that pings too often is told to go away, a polite one is not', async () => {
+  it('keepalive is enforced: a connection that pings too often, or pings with no call open, is told to go away', async () => {
     const socket = t.gatewaySocket('school-a', HELLO);
     const connect = async () => {
       const session = http2.connect('http://localhost', { createConnection: () => net.connect(socket) });
@@ -154,28 +154,43 @@ describe('gateway limits: every call has a limit, and a neighbour keeps being se
     };
     const ping = (session: http2.ClientHttp2Session) =>
       new Promise<void>((resolve, reject) => session.ping((err) => (err ? reject(err) : resolve())));
+    const goaway = (session: http2.ClientHttp2Session) =>
+      new Promise<{ code: number; data: string }>((resolve) => {
+        session.on('goaway', (code, _lastStream, data) => resolve({ code, data: data?.toString() ?? '' }));
+        session.on('error', () => {}); // the gateway closing it is the point
+        setTimeout(() => resolve({ code: -1, data: 'no GOAWAY within 5 s' }), 5_000).unref();
+      });
+    const tooManyPings = { code: http2.constants.NGHTTP2_ENHANCE_YOUR_CALM, data: 'too_many_pings' };
     const polite = await connect();
+    const idle = await connect();
     const rude = await connect();
     try {
       let politeWentAway = false;
       polite.on('goaway', () => (politeWentAway = true));
-      const wentAway = new Promise<{ code: number; data: string }>((resolve) => {
-        rude.on('goaway', (code, _lastStream, data) => resolve({ code, data: data?.toString() ?? '' }));
-        setTimeout(() => resolve({ code: -1, data: 'no GOAWAY within 5 s' }), 5_000).unref();
+      // A keepalive client with a call open (an event stream that stays quiet).
+      const held = polite.request({
+        ':method': 'POST',
+        ':path': '/classtop.plugin.ClassTopPluginService/SubscribeEvents',
+        'content-type': 'application/grpc',
+        te: 'trailers',
+        session_token: helloToken,
       });
-      rude.on('error', () => {}); // the gateway closing it is the point
+      held.on('error', () => {});
+      const idleWentAway = goaway(idle);
       for (let i = 0; i < 4; i++) {
         await ping(polite);
+        await ping(idle).catch(() => {});
         await new Promise((resolve) => setTimeout(resolve, LIMITS.minPingIntervalMs + 100));
       }
+      assert.deepEqual(await idleWentAway, tooManyPings, 'pings without a call open are not keepalive');
+      const rudeWentAway = goaway(rude);
       for (let i = 0; i < 10 && !rude.closed && !rude.destroyed; i++) await ping(rude).catch(() => {});
-      assert.deepEqual(await wentAway, { code: http2.constants.NGHTTP2_ENHANCE_YOUR_CALM, data: 'too_many_pings' });
+      assert.deepEqual(await rudeWentAway, tooManyPings);
       await ping(polite);
-      assert.equal(politeWentAway, false, 'pings at the allowed interval are fine');
+      assert.equal(politeWentAway, false, 'pings at the allowed interval during a call are fine');
       assert.equal((await hello.callApi('get_courses', {}, helloToken)).code, 'OK', 'the plugin is still served');
     } finally {
-      polite.destroy();
-      rude.destroy();
+      for (const session of [polite, idle, rude]) session.destroy();
     }
   });
 
