@@ -17,6 +17,7 @@ import {
 import { SandboxError } from '../errors/index.ts';
 import { Certificate, normalizeSerial, parseCertificates } from './certificate.ts';
 import { grantExtensions, type CertificateGrants } from './grant-extensions.ts';
+import { crlNumberExtension, highestCrlNumber } from './crl-file.ts';
 import { CrlStore } from './crl-store.ts';
 
 export type KeyAlgorithm = 'rsa' | 'ecdsa';
@@ -187,9 +188,12 @@ async function loadIssuer(caDir: string, level?: AuthorityLevel): Promise<Issuer
   return { cert, key: await importSigningKey(readPrivateKey(files.key)), files };
 }
 
+/** Signs the issuer's CRL again, its cRLNumber one above the file's, so relying parties rank it newest. */
 async function writeCrl(issuer: Issuer, serials: string[], crlDays: number): Promise<void> {
   const now = new Date();
+  const number = highestCrlNumber(issuer.files.crl) + 1n;
   const crl = await X509CrlGenerator.create({
+    extensions: [crlNumberExtension(number)],
     issuer: issuer.cert.subject,
     thisUpdate: now,
     nextUpdate: new Date(now.getTime() + crlDays * MS_PER_DAY),

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { derBlocks } from './der-blocks.ts';
-import { X509Crl } from './x509.ts';
+import { Extension, X509Crl } from './x509.ts';
 import { normalizeSerial } from './certificate.ts';
 import { TrustError } from './trust-error.ts';
 
@@ -62,6 +62,25 @@ function loaded(file: string, crl: X509Crl): LoadedCrl {
     number: extension ? derUnsignedInteger(extension.value) : undefined,
     serials: new Set(crl.entries.map((entry) => normalizeSerial(entry.serialNumber))),
   };
+}
+
+/** The highest cRLNumber among the CRLs in `file` (0 when it has none, or no numbered CRL). */
+export function highestCrlNumber(file: string): bigint {
+  return readCrlFile(file).reduce(
+    (highest, crl) => (crl.number !== undefined && crl.number > highest ? crl.number : highest),
+    0n,
+  );
+}
+
+/** A cRLNumber extension (non-critical, as RFC 5280 requires) holding `number`. */
+export function crlNumberExtension(number: bigint): Extension {
+  let hex = number.toString(16);
+  if (hex.length % 2 === 1) hex = `0${hex}`;
+  // DER INTEGERs are signed: a leading byte with its top bit set needs a zero byte before it.
+  if (Number.parseInt(hex.slice(0, 2), 16) >= 0x80) hex = `00${hex}`;
+  const content = Buffer.from(hex, 'hex');
+  const der = Buffer.concat([Buffer.from([DER_INTEGER_TAG, content.length]), content]);
+  return new Extension(CRL_NUMBER_OID, false, der);
 }
 
 function derUnsignedInteger(value: ArrayBuffer): bigint {
