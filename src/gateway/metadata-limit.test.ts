@@ -18,15 +18,16 @@ import { limitMetadata, metadataBytes } from './metadata-limit.ts';
 const LIMIT_BYTES = 2 * 1024;
 const DEADLINE_MS = 5_000;
 const identity = (bytes: Buffer) => bytes;
-const ECHO = {
-  path: '/test.Echo/Say',
+/** A unary method on raw bytes. */
+const method = (name: string) => ({
+  path: `/test.Echo/${name}`,
   requestStream: false,
   responseStream: false,
   requestSerialize: identity,
   requestDeserialize: identity,
   responseSerialize: identity,
   responseDeserialize: identity,
-};
+});
 
 describe('metadataBytes', () => {
   it('counts each field as HTTP/2 does: name, value and 32 bytes', () => {
@@ -40,23 +41,25 @@ describe('metadataBytes', () => {
 
 describe('limitMetadata, on a real grpc-js server and client', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'ct-metadata-'));
-  const server = new Server({
-    interceptors: [limitMetadata(LIMIT_BYTES, (rpc, failure) => refusals.push({ rpc, failure }))],
-  });
   const refusals: { rpc: string; failure: SandboxError }[] = [];
+  const server = new Server({
+    interceptors: [
+      limitMetadata(LIMIT_BYTES, {
+        // Say's refusals are responses; Shout's are gRPC statuses (as a stream's would be).
+        response: (rpc, failure) => (rpc === 'Say' ? Buffer.from(`refused: ${failure.message}`) : undefined),
+        refused: (rpc, failure) => refusals.push({ rpc, failure }),
+      }),
+    ],
+  });
   let served = 0;
   let client: Client;
 
   before(async () => {
-    server.addService(
-      { Say: ECHO },
-      {
-        Say: (_call: unknown, done: (e: null, r: Buffer) => void) => {
-          served++;
-          done(null, Buffer.from('ok'));
-        },
-      },
-    );
+    const handler = (_call: unknown, done: (e: null, r: Buffer) => void) => {
+      served++;
+      done(null, Buffer.from('ok'));
+    };
+    server.addService({ Say: method('Say'), Shout: method('Shout') }, { Say: handler, Shout: handler });
     const socket = `unix://${path.join(dir, 'echo.sock')}`;
     await new Promise<number>((resolve, reject) =>
       server.bindAsync(socket, ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
@@ -70,39 +73,46 @@ describe('limitMetadata, on a real grpc-js server and client', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const say = (fillerBytes: number) =>
-    new Promise<ServiceError | null>((resolve) => {
+  const send = (name: string, fillerBytes: number) =>
+    new Promise<{ err: ServiceError | null; response?: Buffer }>((resolve) => {
       const metadata = new Metadata();
       metadata.set('x-filler', 'x'.repeat(fillerBytes));
+      const options = { deadline: Date.now() + DEADLINE_MS };
       client.makeUnaryRequest(
-        ECHO.path,
+        method(name).path,
         identity,
         identity,
         Buffer.from('hi'),
         metadata,
-        {
-          deadline: Date.now() + DEADLINE_MS,
-        },
-        (err) => resolve(err),
+        options,
+        (err, response) => resolve({ err, response }),
       );
     });
 
   it('serves a call under the limit', async () => {
-    assert.equal(await say(LIMIT_BYTES / 2), null);
+    assert.deepEqual(await send('Say', LIMIT_BYTES / 2), { err: null, response: Buffer.from('ok') });
     assert.equal(served, 1);
   });
 
-  it('refuses a call over the limit before its handler, with INVALID_REQUEST naming the limit', async () => {
-    const err = await say(LIMIT_BYTES);
-    assert.ok(err);
-    assert.equal(err.code, GrpcStatus.INVALID_ARGUMENT);
-    assert.match(err.details, /^Say: metadata of \d+ bytes exceeds maxMetadataBytes \(2048\); send less metadata$/);
-    assert.deepEqual(err.metadata.get(ERROR_CODE_METADATA_KEY), ['INVALID_REQUEST']);
-    assert.equal(served, 1, 'the handler did not run');
-    assert.deepEqual(
-      refusals.map(({ rpc, failure }) => [rpc, failure.code, failure.message]),
-      [['Say', 'INVALID_REQUEST', err.details]],
+  it('refuses a call over the limit before its handler: the response the hook gives, or a status', async () => {
+    const answered = await send('Say', LIMIT_BYTES);
+    assert.equal(answered.err, null);
+    assert.match(
+      answered.response?.toString() ?? '',
+      /^refused: Say: metadata of \d+ bytes exceeds maxMetadataBytes \(2048\); send less metadata$/,
     );
-    assert.equal(await say(0), null, 'the next call is served');
+    const { err } = await send('Shout', LIMIT_BYTES);
+    assert.equal(err?.code, GrpcStatus.INVALID_ARGUMENT);
+    assert.match(err.details, /^INVALID_REQUEST: Shout: metadata of \d+ bytes exceeds maxMetadataBytes \(2048\)/);
+    assert.deepEqual(err.metadata.get(ERROR_CODE_METADATA_KEY), ['INVALID_REQUEST']);
+    assert.equal(served, 1, 'no handler ran');
+    assert.deepEqual(
+      refusals.map(({ rpc, failure }) => [rpc, failure.code]),
+      [
+        ['Say', 'INVALID_REQUEST'],
+        ['Shout', 'INVALID_REQUEST'],
+      ],
+    );
+    assert.equal((await send('Say', 0)).err, null, 'the next call is served');
   });
 });
