@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -6,7 +7,8 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import { redisKeys } from '../../src/redis/index.ts';
 import { TestGatewayClient } from '../helpers/gateway-client.ts';
 import { pollUntil } from '../helpers/poll.ts';
-import { EXAMPLES, startTestOrchestrator, type TestOrchestrator } from '../helpers/test-orchestrator.ts';
+import { buildSpecClients } from '../helpers/spec-clients.ts';
+import { EXAMPLES, REPO_ROOT, startTestOrchestrator, type TestOrchestrator } from '../helpers/test-orchestrator.ts';
 
 const TENANT = 'school-a';
 const HELLO = 'com.example.hello-world';
@@ -21,6 +23,8 @@ const HUGE_FIELDS = 4;
 const HUGE_FIELD_KIB = 50;
 const HOSTILE_DEPTH = 100_000;
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const PYTHON_CLIENT = path.join(REPO_ROOT, 'test/fixtures/clients/metadata_client.py');
+const PYTHON_TIMEOUT_MS = 60_000;
 const POLL_MS = 50;
 const MAX_POLLS = 200;
 
@@ -66,7 +70,7 @@ describe('gateway input limits: metadata, nesting and token encoding', () => {
     for (const kib of [16, 64]) {
       const refused = await send(kib);
       assert.equal(refused.code, 'INVALID_REQUEST', `${kib} KiB: ${refused.message}`);
-      assert.equal(refused.grpcStatus, GrpcStatus.INVALID_ARGUMENT);
+      assert.equal(refused.grpcStatus, GrpcStatus.OK, 'a refused CallApi is a response');
       assert.match(
         refused.message,
         new RegExp(`CallApi: metadata of \\d+ bytes exceeds maxMetadataBytes \\(${MAX_METADATA_BYTES}\\)`),
@@ -78,18 +82,46 @@ describe('gateway input limits: metadata, nesting and token encoding', () => {
     assert.equal(await stored('metadata-4'), '4');
     for (const kib of [16, 64, hugeKib]) assert.equal(await stored(`metadata-${kib}`), null, `${kib} KiB`);
     assert.equal((await client.callApi('get_courses', {}, token)).code, 'OK', 'the next call is served');
+    const register = await client.register(HELLO, '1.0.0', [], undefined, { 'x-filler': 'x'.repeat(16 * KIB) });
+    assert.deepEqual([register.code, register.token], ['INVALID_REQUEST', ''], register.message);
+    assert.match(register.message, /^INVALID_REQUEST: Register: metadata of \d+ bytes exceeds maxMetadataBytes/);
     const denials = await pollUntil(
-      () => audit().filter((r) => r.api === 'CallApi' && /maxMetadataBytes/.test(String(r.reason))),
-      (found) => found.length >= 2,
+      () => audit().filter((r) => r.pluginId === HELLO && /maxMetadataBytes/.test(String(r.reason))),
+      (found) => found.length >= 3,
       { intervalMs: POLL_MS, maxPolls: MAX_POLLS },
     );
     assert.deepEqual(
-      denials.map((r) => [r.pluginId, r.decision, r.code]),
+      denials.map((r) => [r.api, r.decision, r.code]),
       [
-        [HELLO, 'denied', 'INVALID_REQUEST'],
-        [HELLO, 'denied', 'INVALID_REQUEST'],
+        ['CallApi', 'denied', 'INVALID_REQUEST'],
+        ['CallApi', 'denied', 'INVALID_REQUEST'],
+        ['Register', 'denied', 'INVALID_REQUEST'],
       ],
     );
+  });
+
+  it('a stock grpcio client (Debian) sees the metadata refusal in the response it decodes', async () => {
+    const { python } = await buildSpecClients();
+    const socket = t.gatewaySocket(TENANT, HELLO);
+    const stdout = await new Promise<string>((resolve, reject) =>
+      execFile(
+        python.command,
+        [PYTHON_CLIENT, socket, token, '4', '16', '64'],
+        { env: python.env, timeout: PYTHON_TIMEOUT_MS },
+        (err, out, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(out)),
+      ),
+    );
+    const outcomes = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as Record<string, Record<string, unknown>>;
+    assert.deepEqual(outcomes['4'], { success: true, error_message: '' });
+    for (const kib of ['16', '64']) {
+      assert.equal(outcomes[kib]?.success, false, JSON.stringify(outcomes[kib]));
+      assert.match(
+        String(outcomes[kib]?.error_message),
+        /^INVALID_REQUEST: CallApi: metadata of \d+ bytes exceeds maxMetadataBytes \(8192\)/,
+      );
+      assert.equal(await stored(`metadata-py-${kib}`), null, `${kib} KiB reached nothing upstream`);
+    }
+    assert.equal(await stored('metadata-py-4'), '4');
   });
 
   it('a 100,000-deep payload is refused naming the nesting limit, nothing fails, and the next call works', async () => {

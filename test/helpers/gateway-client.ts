@@ -55,10 +55,13 @@ export class TestGatewayClient {
     version: string,
     permissions: string[] = [],
     certificate: Buffer = EXAMPLE_CERTIFICATE,
+    headers: Record<string, string> = {},
   ): Promise<CallOutcome & { token: string }> {
     const request = { plugin_id: pluginId, plugin_name: pluginId, version, permissions, certificate };
+    const metadata = new Metadata();
+    for (const [key, value] of Object.entries(headers)) metadata.set(key, value);
     return new Promise((resolve) =>
-      this.client.Register(request, new Metadata(), { deadline: Date.now() + DEADLINE_MS }, (err, response) =>
+      this.client.Register(request, metadata, { deadline: Date.now() + DEADLINE_MS }, (err, response) =>
         resolve({
           ...outcome(err, response && { ...response, error_message: response.message, result: Buffer.alloc(0) }),
           token: response?.session_token ?? '',
