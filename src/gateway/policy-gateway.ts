@@ -35,6 +35,7 @@ import {
 import type { SandboxMetrics } from '../metrics/index.ts';
 import type { AuditLog } from './audit-log.ts';
 import { EventFeed } from './event-feed.ts';
+import { limitMetadata } from './metadata-limit.ts';
 import { enforcePingPolicy } from './ping-policy.ts';
 import type { SessionIdentity, SessionTokens } from './session-tokens.ts';
 import { TokenBucket } from './token-bucket.ts';
@@ -138,7 +139,13 @@ export class PolicyGateway {
     this.server = new Server({
       'grpc.max_receive_message_length': limits.maxMessageBytes + MESSAGE_HEADROOM_BYTES,
       'grpc.max_send_message_length': limits.maxMessageBytes + MESSAGE_HEADROOM_BYTES,
-      'grpc.max_metadata_size': limits.maxMetadataBytes,
+      // grpc-js ignores grpc.max_metadata_size: maxMetadataBytes is enforced by this interceptor.
+      interceptors: [
+        limitMetadata(limits.maxMetadataBytes, {
+          response: refusedBeforeHandler,
+          refused: (rpc, failure, started) => this.decided(rpc, failure.code, started, failure.message),
+        }),
+      ],
       // Backstops under the per-call checks: the transport itself refuses more streams than the
       // limits allow, and finds dead connections. Client pings are policed by enforcePingPolicy.
       'grpc.max_concurrent_streams': limits.maxConcurrentCalls + limits.maxStreams + TRANSPORT_STREAM_HEADROOM,
@@ -559,6 +566,17 @@ function failedResponse(failure: SandboxError): PluginApiResponse {
     result: EMPTY,
     error_code: failure.code,
   };
+}
+
+/** The response of a unary RPC refused before its handler ran (by limitMetadata); undefined for the streams. */
+function refusedBeforeHandler(
+  rpc: string,
+  failure: SandboxError,
+): PluginApiResponse | PluginRegisterResponse | undefined {
+  if (rpc === 'CallApi') return failedResponse(failure);
+  if (rpc !== 'Register') return undefined;
+  const message = refusalText(failure.code, failure.message);
+  return { success: false, message, session_token: '', error_code: failure.code, token_expires_at_ms: 0 };
 }
 
 function tokenFromMetadata(metadata: Metadata): string | undefined {

@@ -56,8 +56,11 @@ export class SessionTokens {
    */
   verify(token: string | undefined, expected: SessionIdentity): number {
     if (!token) throw fail('no session token; call Register first and send its session_token in the metadata');
-    const [version, body, mac] = token.split('.');
-    if (version !== VERSION || !body || !mac) throw fail('malformed session token');
+    const parts = token.split('.');
+    const [version, body, mac] = parts;
+    if (parts.length !== 3 || version !== VERSION || !isCanonicalBase64Url(body) || !isCanonicalBase64Url(mac)) {
+      throw fail('malformed session token');
+    }
     const given = Buffer.from(mac, 'base64url');
     const wanted = this.mac(body);
     if (given.length !== wanted.length || !timingSafeEqual(given, wanted))
@@ -78,6 +81,15 @@ export class SessionTokens {
   private mac(body: string): Buffer {
     return createHmac('sha256', this.secret).update(`${VERSION}.${body}`).digest();
   }
+}
+
+/**
+ * Whether `part` is base64url exactly as `issue` writes it: no padding, no characters outside the
+ * alphabet, and the unused low bits of the last character zero. Node's decoder accepts all of
+ * those, so without this check one token would have several spellings that all verify.
+ */
+function isCanonicalBase64Url(part: string | undefined): part is string {
+  return !!part && Buffer.from(part, 'base64url').toString('base64url') === part;
 }
 
 function fail(message: string): SandboxError {

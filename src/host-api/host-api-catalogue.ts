@@ -1,7 +1,14 @@
 import type { z } from 'zod';
 import { SandboxError } from '../errors/index.ts';
 import type { Permission } from '../manifest/index.ts';
+import { nestsDeeperThan } from './json-depth.ts';
 import { PAYLOAD_SCHEMAS as S } from './payload-schemas.ts';
+
+/**
+ * Deepest nesting of arrays and objects a payload may have: far beyond any real data, far below
+ * what the recursive JSON.stringify of the host's Redis serialisation can take.
+ */
+export const MAX_PAYLOAD_DEPTH = 64;
 
 export interface HostApi {
   /** The permission a plugin must hold; `null` for its own data and logging. */
@@ -48,10 +55,16 @@ export function findHostApi(apiName: string): HostApi | undefined {
 
 /**
  * Decodes and validates a payload for `apiName`. An empty payload means `{}`. Throws
- * INVALID_REQUEST naming the API and the field.
+ * INVALID_REQUEST naming the API and the field, or the nesting limit (checked before parsing).
  */
 export function parsePayload(apiName: string, api: HostApi, payload: Uint8Array): unknown {
   let json: unknown = {};
+  if (nestsDeeperThan(payload, MAX_PAYLOAD_DEPTH)) {
+    throw new SandboxError(
+      'INVALID_REQUEST',
+      `${apiName}: payload has arrays or objects nesting deeper than ${MAX_PAYLOAD_DEPTH} levels, the maximum; send flatter data`,
+    );
+  }
   if (payload.length > 0) {
     try {
       json = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));

@@ -2,6 +2,7 @@ export {
   HOST_APIS,
   findHostApi,
   isInNamespaceOf,
+  MAX_PAYLOAD_DEPTH,
   parsePayload,
   pluginEventName,
   SYSTEM_EVENT_PERMISSIONS,

@@ -55,10 +55,13 @@ export class TestGatewayClient {
     version: string,
     permissions: string[] = [],
     certificate: Buffer = EXAMPLE_CERTIFICATE,
+    headers: Record<string, string> = {},
   ): Promise<CallOutcome & { token: string }> {
     const request = { plugin_id: pluginId, plugin_name: pluginId, version, permissions, certificate };
+    const metadata = new Metadata();
+    for (const [key, value] of Object.entries(headers)) metadata.set(key, value);
     return new Promise((resolve) =>
-      this.client.Register(request, new Metadata(), { deadline: Date.now() + DEADLINE_MS }, (err, response) =>
+      this.client.Register(request, metadata, { deadline: Date.now() + DEADLINE_MS }, (err, response) =>
         resolve({
           ...outcome(err, response && { ...response, error_message: response.message, result: Buffer.alloc(0) }),
           token: response?.session_token ?? '',
@@ -71,12 +74,13 @@ export class TestGatewayClient {
     return this.startCall(apiName, payload, token).outcome;
   }
 
-  /** Starts a CallApi that can be cancelled before it ends. */
+  /** Starts a CallApi that can be cancelled before it ends; `headers` go as its gRPC metadata. */
   startCall(
     apiName: string,
     payload: unknown,
     token: string | undefined,
     deadlineMs = DEADLINE_MS,
+    headers: Record<string, string> = {},
   ): { outcome: Promise<CallOutcome>; cancel: () => void } {
     const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
     const request = {
@@ -86,7 +90,9 @@ export class TestGatewayClient {
     };
     let call: { cancel(): void } | undefined;
     const ended = new Promise<CallOutcome>((resolve) => {
-      call = this.client.CallApi(request, new Metadata(), { deadline: Date.now() + deadlineMs }, (err, response) =>
+      const metadata = new Metadata();
+      for (const [key, value] of Object.entries(headers)) metadata.set(key, value);
+      call = this.client.CallApi(request, metadata, { deadline: Date.now() + deadlineMs }, (err, response) =>
         resolve(outcome(err, response)),
       );
     });
