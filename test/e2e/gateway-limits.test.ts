@@ -61,14 +61,24 @@ describe('gateway limits: every call has a limit, and a neighbour keeps being se
   });
 
   it('a flood of calls is rate-limited, and the neighbour plugin is still served', async () => {
+    const started = performance.now();
     const results = await Promise.all(
       Array.from({ length: FLOOD }, () => hello.callApi('get_courses', {}, helloToken)),
     );
+    // The bucket can have served no more than its burst plus what it refilled while the flood
+    // lasted (longer on a loaded machine): a bound from the limit itself, not from a clock budget.
+    const refilled = Math.ceil((LIMITS.callsPerSecond * (performance.now() - started)) / 1_000);
     const limited = results.filter((r) => r.code === 'RATE_LIMIT_EXCEEDED');
     const served = results.filter((r) => r.code === 'OK');
-    assert.ok(limited.length >= FLOOD - LIMITS.burst - 5, `most of the flood was refused (${limited.length})`);
-    assert.ok(served.length >= 1 && served.length <= LIMITS.burst + 5, `about the burst was served (${served.length})`);
-    assert.match(limited[0]?.message ?? '', /over its rate limit of 20 calls\/s \(burst 10\)/);
+    assert.equal(limited.length + served.length, FLOOD, 'each call was served or refused as over the limit');
+    assert.ok(
+      served.length >= 1 && served.length <= LIMITS.burst + refilled,
+      `${served.length} served, at most the burst ${LIMITS.burst} + ${refilled} refilled`,
+    );
+    assert.ok(
+      limited.some((r) => /over its rate limit of 20 calls\/s \(burst 10\)/.test(r.message)),
+      'the rate limit refused some (calls arriving together may meet the cap on calls in progress first)',
+    );
     const neighbour = await Promise.all(Array.from({ length: 5 }, () => peek.callApi('get_courses', {}, peekToken)));
     assert.deepEqual(
       neighbour.map((r) => r.code),
