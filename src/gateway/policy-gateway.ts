@@ -217,13 +217,7 @@ export class PolicyGateway {
       this.registeredResolve(request);
     } catch (err) {
       const failure = asSandboxError(err, 'Register failed');
-      callback(null, {
-        success: false,
-        message: refusalText(failure.code, failure.message),
-        session_token: '',
-        error_code: failure.code,
-        token_expires_at_ms: 0,
-      });
+      callback(null, failedRegistration(failure));
       this.decided('Register', failure.code, performance.now(), failure.message);
     }
   }
@@ -574,7 +568,11 @@ function refusedBeforeHandler(
   failure: SandboxError,
 ): PluginApiResponse | PluginRegisterResponse | undefined {
   if (rpc === 'CallApi') return failedResponse(failure);
-  if (rpc !== 'Register') return undefined;
+  return rpc === 'Register' ? failedRegistration(failure) : undefined;
+}
+
+/** A refused Register's answer: what a client built from the specification's proto decodes. */
+function failedRegistration(failure: SandboxError): PluginRegisterResponse {
   const message = refusalText(failure.code, failure.message);
   return { success: false, message, session_token: '', error_code: failure.code, token_expires_at_ms: 0 };
 }
