@@ -1,7 +1,7 @@
-import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { SandboxError } from '../errors/index.ts';
 import type { Logger } from '../logging/index.ts';
+import { followOutput, type FollowedOutput, type OutputListener } from './container-output.ts';
 import { LABELS } from './labels.ts';
 import type { SandboxSpec } from './sandbox-spec.ts';
 
@@ -11,6 +11,8 @@ const PING_TIMEOUT_MS = 5_000;
 export interface StartedSandbox {
   id: string;
   name: string;
+  /** Its stdout and stderr, followed from before its first instruction. */
+  output: FollowedOutput;
 }
 
 export interface ManagedContainer {
@@ -65,18 +67,29 @@ export class DockerSandboxRuntime {
     }
   }
 
-  async start(spec: SandboxSpec): Promise<StartedSandbox> {
+  /** Creates the container, attaches to its output (so not a line is missed), then starts it. */
+  async start(spec: SandboxSpec, onOutput: OutputListener): Promise<StartedSandbox> {
     const container = await this.docker.createContainer(toCreateOptions(spec));
+    let output: FollowedOutput | undefined;
     try {
+      output = await followOutput(
+        {
+          attach: () => container.attach({ stream: true, stdout: true, stderr: true }),
+          running: async () => (await container.inspect()).State.Running,
+        },
+        onOutput,
+        this.log.child({ containerId: container.id }),
+      );
       await container.start();
     } catch (err) {
+      output?.stop();
       await container.remove({ force: true }).catch(() => undefined);
       throw new SandboxError('INTERNAL_ERROR', `container ${spec.name} failed to start: ${(err as Error).message}`, {
         cause: err,
       });
     }
     this.log.info({ containerId: container.id, name: spec.name }, 'sandbox started');
-    return { id: container.id, name: spec.name };
+    return { id: container.id, name: spec.name, output };
   }
 
   /** Stops (SIGTERM, then SIGKILL after the grace period) and removes; absent is fine. */
@@ -120,21 +133,6 @@ export class DockerSandboxRuntime {
       state: c.State,
       labels: c.Labels,
     }));
-  }
-
-  /** Follows a container's stdout and stderr; returns the function that stops following. */
-  async followLogs(
-    containerId: string,
-    onData: (stream: 'stdout' | 'stderr', chunk: Buffer) => void,
-  ): Promise<() => void> {
-    const raw = await this.docker.getContainer(containerId).logs({ follow: true, stdout: true, stderr: true });
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    stdout.on('data', (chunk: Buffer) => onData('stdout', chunk));
-    stderr.on('data', (chunk: Buffer) => onData('stderr', chunk));
-    this.docker.modem.demuxStream(raw, stdout, stderr);
-    raw.on('error', (err) => this.log.debug({ err, containerId }, 'log stream ended'));
-    return () => (raw as unknown as { destroy(): void }).destroy();
   }
 }
 
