@@ -294,6 +294,7 @@ export class PluginInstance {
       socketDir: this.dirs.socketDir,
       shmDir: this.dirs.shmDir,
       limits: config.limits,
+      health: config.supervision.containerHealth,
       ociRuntime: this.tenant.ociRuntime,
     });
     const output = new PluginOutput(

@@ -3,10 +3,11 @@ import { SandboxError } from '../errors/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { followOutput, type FollowedOutput, type OutputListener } from './container-output.ts';
 import { LABELS } from './labels.ts';
-import type { SandboxSpec } from './sandbox-spec.ts';
+import type { HealthTimings, SandboxSpec } from './sandbox-spec.ts';
 
 const STOP_TIMEOUT_S = 5;
 const PING_TIMEOUT_MS = 5_000;
+const NS_PER_MS = 1_000_000;
 
 export interface StartedSandbox {
   id: string;
@@ -144,6 +145,7 @@ function toCreateOptions(spec: SandboxSpec): Docker.ContainerCreateOptions {
     WorkingDir: '/plugin',
     Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
     Labels: spec.labels,
+    Healthcheck: healthcheck(spec.health),
     NetworkDisabled: true,
     HostConfig: {
       NetworkMode: 'none',
@@ -173,6 +175,20 @@ function toCreateOptions(spec: SandboxSpec): Docker.ContainerCreateOptions {
       RestartPolicy: { Name: 'no' },
       ...(spec.ociRuntime ? { Runtime: spec.ociRuntime } : {}),
     },
+  };
+}
+
+/**
+ * The image's HEALTHCHECK with these timings: no Test, so the engine keeps the image's probe (each
+ * language's image brings its own); a timing left out (0) stays the image's too.
+ */
+function healthcheck(timings: HealthTimings): Docker.HealthConfig {
+  const ns = (ms: number | undefined) => (ms ?? 0) * NS_PER_MS;
+  return {
+    Interval: ns(timings.intervalMs),
+    Timeout: ns(timings.timeoutMs),
+    StartPeriod: ns(timings.startPeriodMs),
+    Retries: timings.retries ?? 0,
   };
 }
 
