@@ -7,6 +7,8 @@ import type { HealthTimings, SandboxSpec } from './sandbox-spec.ts';
 
 const STOP_TIMEOUT_S = 5;
 const PING_TIMEOUT_MS = 5_000;
+/** No answer on a request for this long fails it (but see `streams`). */
+const REQUEST_IDLE_TIMEOUT_MS = 60_000;
 const NS_PER_MS = 1_000_000;
 
 export interface StartedSandbox {
@@ -30,12 +32,19 @@ export interface ManagedContainer {
  */
 export class DockerSandboxRuntime {
   private readonly docker: Docker;
+  /**
+   * For requests that stay open as long as the container runs (attach, wait): without the idle
+   * timeout, which would cut them after a minute of silence, losing the output of a plugin that
+   * was quiet for a minute and the exit of one that crashed after it.
+   */
+  private readonly streams: Docker;
   private readonly log: Logger;
   private readonly socketPath: string;
 
   constructor(log: Logger, socketPath = '/var/run/docker.sock') {
     this.socketPath = socketPath;
-    this.docker = new Docker({ socketPath, timeout: 60_000 });
+    this.docker = new Docker({ socketPath, timeout: REQUEST_IDLE_TIMEOUT_MS });
+    this.streams = new Docker({ socketPath });
     this.log = log.child({ component: 'docker' });
   }
 
@@ -75,7 +84,7 @@ export class DockerSandboxRuntime {
     try {
       output = await followOutput(
         {
-          attach: () => container.attach({ stream: true, stdout: true, stderr: true }),
+          attach: () => this.streams.getContainer(container.id).attach({ stream: true, stdout: true, stderr: true }),
           running: async () => (await container.inspect()).State.Running,
         },
         onOutput,
@@ -116,7 +125,7 @@ export class DockerSandboxRuntime {
 
   /** Settles when the container exits, with its exit code and whether the kernel OOM-killed it. */
   async waitForExit(containerId: string): Promise<{ exitCode: number; oomKilled: boolean }> {
-    const container = this.docker.getContainer(containerId);
+    const container = this.streams.getContainer(containerId);
     const result = (await container.wait()) as { StatusCode: number };
     const info = await container.inspect().catch(() => undefined);
     return { exitCode: result.StatusCode, oomKilled: info?.State.OOMKilled ?? false };

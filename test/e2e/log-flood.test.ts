@@ -18,6 +18,8 @@ const FLOOD_MB = 8;
 const LOG_MAX_BYTES = 64 * 1024;
 const POLL = { intervalMs: 100, maxPolls: 600 };
 const CALL_DEADLINE_MS = 60_000;
+const QUIET_MS = 65_000;
+const QUIET_POLL = { intervalMs: 200, maxPolls: 450 };
 
 interface LogRecord {
   msg: string;
@@ -41,52 +43,73 @@ function capturedLog(): { records: LogRecord[]; logger: pino.Logger } {
   return { records, logger: pino({ level: 'info' }, sink) };
 }
 
-describe('a plugin that floods its output', () => {
+/** A real orchestrator, in this process, whose log the test reads; the flooder its one plugin. */
+function flooderOrchestrator() {
   const { records, logger } = capturedLog();
-  let orchestrator: Orchestrator;
-  let redisServer: EmbeddedRedis;
-  let redis: Redis;
+  let orchestrator: Orchestrator | undefined;
+  let redisServer: EmbeddedRedis | undefined;
+  let redis: Redis | undefined;
   let cleanup: () => void = () => undefined;
-  const call = (name: string, payload: unknown) =>
-    orchestrator
-      .find('tenant-a', FLOODER)
-      .callFunction(name, Buffer.from(JSON.stringify(payload)), Date.now() + CALL_DEADLINE_MS);
-  const outputLines = () =>
-    records.filter((r) => r.msg === 'plugin output' && r.pluginId === FLOODER).map((r) => r.plugin?.line);
+  return {
+    records,
+    outputLines: () =>
+      records.filter((r) => r.msg === 'plugin output' && r.pluginId === FLOODER).map((r) => r.plugin?.line ?? ''),
+    call: (name: string, payload: unknown) =>
+      (orchestrator as Orchestrator)
+        .find('tenant-a', FLOODER)
+        .callFunction(name, Buffer.from(JSON.stringify(payload)), Date.now() + CALL_DEADLINE_MS),
+    /** The reason of its first ERROR: the crash report. */
+    crashReport: async () => {
+      const store = new PluginStateStore(redis as Redis);
+      const history = await pollUntil(
+        () => store.history('tenant-a', FLOODER),
+        (h) => h.some((entry) => entry.to === 'ERROR'),
+        POLL,
+      );
+      return history.find((entry) => entry.to === 'ERROR')?.reason ?? '';
+    },
+    start: async () => {
+      const { file, root } = writeTestConfig(
+        [{ id: 'tenant-a', trust: exampleTrust({ allowUnsigned: true }), plugins: [path.join(FIXTURES, 'flooder')] }],
+        // No restart while the test reads the crash report.
+        { limits: { logMaxBytes: LOG_MAX_BYTES }, supervision: { restartInitialMs: 600_000, restartMaxMs: 600_000 } },
+      );
+      const config = loadConfig(file, {});
+      cleanup = () => {
+        rmSync(root, { recursive: true, force: true });
+        rmSync(config.shmDir, { recursive: true, force: true });
+      };
+      redisServer = await EmbeddedRedis.start();
+      redis = new Redis({ path: redisServer.socketPath });
+      orchestrator = new Orchestrator(config, logger);
+      await orchestrator.start(redisServer.url);
+    },
+    stop: async () => {
+      await orchestrator?.stop();
+      redis?.disconnect();
+      await redisServer?.stop();
+      cleanup();
+    },
+  };
+}
 
-  before(async () => {
-    const { file, root } = writeTestConfig(
-      [{ id: 'tenant-a', trust: exampleTrust({ allowUnsigned: true }), plugins: [path.join(FIXTURES, 'flooder')] }],
-      // No restart while the test reads the crash report.
-      { limits: { logMaxBytes: LOG_MAX_BYTES }, supervision: { restartInitialMs: 600_000, restartMaxMs: 600_000 } },
-    );
-    const config = loadConfig(file, {});
-    cleanup = () => {
-      rmSync(root, { recursive: true, force: true });
-      rmSync(config.shmDir, { recursive: true, force: true });
-    };
-    redisServer = await EmbeddedRedis.start();
-    redis = new Redis({ path: redisServer.socketPath });
-    orchestrator = new Orchestrator(config, logger);
-    await orchestrator.start(redisServer.url);
-  });
+const isMarker = (line: string) => /^flooder marker \d+$/.test(line);
 
-  after(async () => {
-    await orchestrator?.stop();
-    redis?.disconnect();
-    await redisServer?.stop();
-    cleanup();
-  });
+describe('a plugin that floods its output', () => {
+  const t = flooderOrchestrator();
+  before(() => t.start());
+  after(() => t.stop());
 
   it("keeps following after the container's log rotates: later lines reach the orchestrator's log", async () => {
-    await call('flood', { mb: FLOOD_MB });
-    const lines = await pollUntil(outputLines, (l) => l.includes('flooder marker 3'), POLL);
-    assert.ok(lines.includes('flooder marker 3'), `the marker after the flood never arrived; last: ${lines.at(-1)}`);
+    await t.call('flood', { mb: FLOOD_MB });
+    // The first markers may meet the flood's tail in the rate limit; those after it get through.
+    const lines = await pollUntil(t.outputLines, (l) => l.some(isMarker), POLL);
+    assert.ok(lines.some(isMarker), `no marker after the flood arrived; last: ${lines.at(-1)}`);
   });
 
   it('reports the lines the rate limit dropped', async () => {
     const reported = () =>
-      records
+      t.records
         .filter((r) => r.msg === 'plugin output over the rate limit was dropped')
         .reduce((sum, r) => sum + (r.dropped ?? 0), 0);
     // Lines of 100 bytes, at most 200 a second forwarded: nearly all of them were dropped.
@@ -96,15 +119,25 @@ describe('a plugin that floods its output', () => {
   });
 
   it("a crash report's last output holds the last lines", async () => {
-    await call('crash', {});
-    const history = await pollUntil(
-      () => new PluginStateStore(redis).history('tenant-a', FLOODER),
-      (h) => h.some((entry) => entry.to === 'ERROR'),
-      POLL,
-    );
-    const failure = history.find((entry) => entry.to === 'ERROR')?.reason ?? '';
-    assert.match(failure, /container exited with code 3/);
-    assert.match(failure, /last output:\n(.*\n)*flooder last words$/);
-    assert.match(failure, /flooder marker \d+/);
+    await t.call('crash', {});
+    const report = await t.crashReport();
+    assert.match(report, /container exited with code 3/);
+    assert.match(report, /last output:\n(.*\n)*flooder last words$/);
+    assert.match(report, /flooder marker \d+/);
+  });
+});
+
+describe('a plugin quiet for longer than the engine API idle timeout (60 s)', () => {
+  const t = flooderOrchestrator();
+  before(() => t.start());
+  after(() => t.stop());
+
+  it('its later lines and its crash are still seen', async () => {
+    await t.call('flood', { mb: 0, quietMs: QUIET_MS });
+    const lines = await pollUntil(t.outputLines, (l) => l.some(isMarker), QUIET_POLL);
+    assert.ok(lines.some(isMarker), `no marker after ${QUIET_MS} ms of quiet arrived`);
+    await t.call('crash', {});
+    const report = await t.crashReport();
+    assert.match(report, /container exited with code 3; .*last output:\n(.*\n)*flooder last words$/s);
   });
 });
