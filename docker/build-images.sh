@@ -36,7 +36,7 @@ node_binary() {
 build_node_sandbox() {
   local repo=classtop/sandbox-node node_bin hash stage
   node_bin="$(node_binary)"
-  hash="$( { "$node_bin" --version; cat docker/sandbox-node/Dockerfile proto/classtop_plugin.proto \
+  hash="$( { "$node_bin" --version; cat docker/sandbox-node/Dockerfile docker/sandbox-node/healthcheck.mjs proto/classtop_plugin.proto \
     sandboxes/node/package.json sandboxes/node/package-lock.json sandboxes/node/tsconfig.json scripts/build-addon.sh;
     find sandboxes/node/src sandboxes/node/native -type f \( -name '*.ts' ! -name '*.test.ts' -o -name '*.c' \) | sort |
       xargs cat; } | sha256sum | cut -c1-16)"
@@ -49,6 +49,7 @@ build_node_sandbox() {
   stage="$(mktemp -d)"
   trap 'rm -rf "$stage"' RETURN
   cp "$node_bin" "$stage/node"
+  cp docker/sandbox-node/healthcheck.mjs "$stage/healthcheck.mjs"
   mkdir "$stage/sdk"
   cp -r sandboxes/node/package.json sandboxes/node/package-lock.json sandboxes/node/dist sandboxes/node/proto "$stage/sdk/"
   find "$stage/sdk/dist" -name '*.test.*' -delete

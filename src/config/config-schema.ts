@@ -141,6 +141,18 @@ export const configSchema = z.strictObject({
       healthIntervalMs: z.int().positive().default(10_000),
       healthTimeoutMs: z.int().positive().default(2_000),
       unhealthyAfter: z.int().positive().default(3),
+      /**
+       * Timings of the Docker HEALTHCHECK of plugin containers; each left out keeps the image's
+       * (the probe itself is always the image's: each language's image brings its own).
+       */
+      containerHealth: z
+        .strictObject({
+          intervalMs: z.int().min(1).optional(),
+          timeoutMs: z.int().min(1).optional(),
+          startPeriodMs: z.int().min(1).optional(),
+          retries: z.int().positive().optional(),
+        })
+        .prefault({}),
     })
     .prefault({}),
   /** SIGTERM: how long disabling every plugin may take before the process exits anyway. */

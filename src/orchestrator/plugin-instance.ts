@@ -31,6 +31,8 @@ import { PluginOutput } from './plugin-output.ts';
 
 const LIFECYCLE_TIMEOUT_MS = 10_000;
 const SHUTDOWN_TIMEOUT_MS = 2_000;
+/** How long an exit report waits for the plugin's last output to arrive. */
+const OUTPUT_DRAIN_MS = 2_000;
 const MIB = 1024 * 1024;
 /** The name of the health ping; no plugin exports it. */
 const HEALTH_FUNCTION = '__classtop_health__';
@@ -292,19 +294,23 @@ export class PluginInstance {
       socketDir: this.dirs.socketDir,
       shmDir: this.dirs.shmDir,
       limits: config.limits,
+      health: config.supervision.containerHealth,
       ociRuntime: this.tenant.ociRuntime,
     });
-    const sandbox = await runtime.start(spec);
-    this.containerIdValue = sandbox.id;
     const output = new PluginOutput(
       this.log.child({ pluginId: manifest.id, source: 'plugin' }),
       config.limits.logLineMaxBytes,
     );
     this.output = output;
-    this.stopLogs = await runtime.followLogs(sandbox.id, (stream, chunk) => output.push(stream, chunk));
+    const sandbox = await runtime.start(spec, (stream, chunk) => output.push(stream, chunk));
+    this.containerIdValue = sandbox.id;
+    this.stopLogs = sandbox.output.stop;
     const exited = runtime.waitForExit(sandbox.id);
     void exited.then(
-      (exit) => {
+      async (exit) => {
+        // Its last lines may still be on their way when the engine reports the exit.
+        await sandbox.output.endedWithin(OUTPUT_DRAIN_MS);
+        output.end();
         if (!this.removing) this.onUnexpectedExit?.({ ...exit, logTail: this.logTail() });
       },
       () => undefined,

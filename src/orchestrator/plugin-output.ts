@@ -7,7 +7,8 @@ const LINES_PER_SECOND = 200;
 
 /**
  * A plugin's stdout and stderr: forwarded to the orchestrator's log tagged with tenant and plugin
- * (lines capped in length and rate), with the last lines kept to explain a failure.
+ * (lines capped in length and rate, dropped lines counted and reported), with the last lines kept
+ * to explain a failure, whether or not the rate let them into the log.
  */
 export class PluginOutput {
   private readonly recent: string[] = [];
@@ -18,18 +19,25 @@ export class PluginOutput {
       new LogForwarder({
         maxLineBytes,
         maxLinesPerSecond: LINES_PER_SECOND,
-        emit: (line, truncated) => {
+        emit: (line, truncated) =>
+          log[stream === 'stderr' ? 'warn' : 'info']({ stream, plugin: { line }, truncated }, 'plugin output'),
+        onDropped: (count) => log.warn({ stream, dropped: count }, 'plugin output over the rate limit was dropped'),
+        keep: (line) => {
           this.recent.push(line);
           if (this.recent.length > RECENT_LINES) this.recent.shift();
-          log[stream === 'stderr' ? 'warn' : 'info']({ stream, plugin: { line }, truncated }, 'plugin output');
         },
-        onDropped: (count) => log.warn({ stream, dropped: count }, 'plugin output over the rate limit was dropped'),
       });
     this.forwarders = { stdout: make('stdout'), stderr: make('stderr') };
   }
 
   push(stream: 'stdout' | 'stderr', chunk: Buffer): void {
     this.forwarders[stream].push(chunk);
+  }
+
+  /** The output ended: a last unterminated line is kept and forwarded, drops reported. */
+  end(): void {
+    this.forwarders.stdout.end();
+    this.forwarders.stderr.end();
   }
 
   lines(): string[] {

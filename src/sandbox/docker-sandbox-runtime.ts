@@ -1,16 +1,21 @@
-import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { SandboxError } from '../errors/index.ts';
 import type { Logger } from '../logging/index.ts';
+import { followOutput, type FollowedOutput, type OutputListener } from './container-output.ts';
 import { LABELS } from './labels.ts';
-import type { SandboxSpec } from './sandbox-spec.ts';
+import type { HealthTimings, SandboxSpec } from './sandbox-spec.ts';
 
 const STOP_TIMEOUT_S = 5;
 const PING_TIMEOUT_MS = 5_000;
+/** No answer on a request for this long fails it (but see `streams`). */
+const REQUEST_IDLE_TIMEOUT_MS = 60_000;
+const NS_PER_MS = 1_000_000;
 
 export interface StartedSandbox {
   id: string;
   name: string;
+  /** Its stdout and stderr, followed from before its first instruction. */
+  output: FollowedOutput;
 }
 
 export interface ManagedContainer {
@@ -27,12 +32,19 @@ export interface ManagedContainer {
  */
 export class DockerSandboxRuntime {
   private readonly docker: Docker;
+  /**
+   * For requests that stay open as long as the container runs (attach, wait): without the idle
+   * timeout, which would cut them after a minute of silence, losing the output of a plugin that
+   * was quiet for a minute and the exit of one that crashed after it.
+   */
+  private readonly streams: Docker;
   private readonly log: Logger;
   private readonly socketPath: string;
 
   constructor(log: Logger, socketPath = '/var/run/docker.sock') {
     this.socketPath = socketPath;
-    this.docker = new Docker({ socketPath, timeout: 60_000 });
+    this.docker = new Docker({ socketPath, timeout: REQUEST_IDLE_TIMEOUT_MS });
+    this.streams = new Docker({ socketPath });
     this.log = log.child({ component: 'docker' });
   }
 
@@ -65,18 +77,29 @@ export class DockerSandboxRuntime {
     }
   }
 
-  async start(spec: SandboxSpec): Promise<StartedSandbox> {
+  /** Creates the container, attaches to its output (so not a line is missed), then starts it. */
+  async start(spec: SandboxSpec, onOutput: OutputListener): Promise<StartedSandbox> {
     const container = await this.docker.createContainer(toCreateOptions(spec));
+    let output: FollowedOutput | undefined;
     try {
+      output = await followOutput(
+        {
+          attach: () => this.streams.getContainer(container.id).attach({ stream: true, stdout: true, stderr: true }),
+          running: async () => (await container.inspect()).State.Running,
+        },
+        onOutput,
+        this.log.child({ containerId: container.id }),
+      );
       await container.start();
     } catch (err) {
+      output?.stop();
       await container.remove({ force: true }).catch(() => undefined);
       throw new SandboxError('INTERNAL_ERROR', `container ${spec.name} failed to start: ${(err as Error).message}`, {
         cause: err,
       });
     }
     this.log.info({ containerId: container.id, name: spec.name }, 'sandbox started');
-    return { id: container.id, name: spec.name };
+    return { id: container.id, name: spec.name, output };
   }
 
   /** Stops (SIGTERM, then SIGKILL after the grace period) and removes; absent is fine. */
@@ -102,7 +125,7 @@ export class DockerSandboxRuntime {
 
   /** Settles when the container exits, with its exit code and whether the kernel OOM-killed it. */
   async waitForExit(containerId: string): Promise<{ exitCode: number; oomKilled: boolean }> {
-    const container = this.docker.getContainer(containerId);
+    const container = this.streams.getContainer(containerId);
     const result = (await container.wait()) as { StatusCode: number };
     const info = await container.inspect().catch(() => undefined);
     return { exitCode: result.StatusCode, oomKilled: info?.State.OOMKilled ?? false };
@@ -121,21 +144,6 @@ export class DockerSandboxRuntime {
       labels: c.Labels,
     }));
   }
-
-  /** Follows a container's stdout and stderr; returns the function that stops following. */
-  async followLogs(
-    containerId: string,
-    onData: (stream: 'stdout' | 'stderr', chunk: Buffer) => void,
-  ): Promise<() => void> {
-    const raw = await this.docker.getContainer(containerId).logs({ follow: true, stdout: true, stderr: true });
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    stdout.on('data', (chunk: Buffer) => onData('stdout', chunk));
-    stderr.on('data', (chunk: Buffer) => onData('stderr', chunk));
-    this.docker.modem.demuxStream(raw, stdout, stderr);
-    raw.on('error', (err) => this.log.debug({ err, containerId }, 'log stream ended'));
-    return () => (raw as unknown as { destroy(): void }).destroy();
-  }
 }
 
 function toCreateOptions(spec: SandboxSpec): Docker.ContainerCreateOptions {
@@ -146,6 +154,7 @@ function toCreateOptions(spec: SandboxSpec): Docker.ContainerCreateOptions {
     WorkingDir: '/plugin',
     Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
     Labels: spec.labels,
+    Healthcheck: healthcheck(spec.health),
     NetworkDisabled: true,
     HostConfig: {
       NetworkMode: 'none',
@@ -175,6 +184,20 @@ function toCreateOptions(spec: SandboxSpec): Docker.ContainerCreateOptions {
       RestartPolicy: { Name: 'no' },
       ...(spec.ociRuntime ? { Runtime: spec.ociRuntime } : {}),
     },
+  };
+}
+
+/**
+ * The image's HEALTHCHECK with these timings: no Test, so the engine keeps the image's probe (each
+ * language's image brings its own); a timing left out (0) stays the image's too.
+ */
+function healthcheck(timings: HealthTimings): Docker.HealthConfig {
+  const ns = (ms: number | undefined) => (ms ?? 0) * NS_PER_MS;
+  return {
+    Interval: ns(timings.intervalMs),
+    Timeout: ns(timings.timeoutMs),
+    StartPeriod: ns(timings.startPeriodMs),
+    Retries: timings.retries ?? 0,
   };
 }
 

@@ -5,13 +5,15 @@ import { LogForwarder } from './log-forwarder.ts';
 function forwarder(maxLineBytes: number, maxLinesPerSecond: number) {
   const lines: Array<[string, boolean]> = [];
   const dropped: number[] = [];
+  const kept: string[] = [];
   const f = new LogForwarder({
     maxLineBytes,
     maxLinesPerSecond,
     emit: (line, truncated) => lines.push([line, truncated]),
     onDropped: (count) => dropped.push(count),
+    keep: (line) => kept.push(line),
   });
-  return { f, lines, dropped };
+  return { f, lines, dropped, kept };
 }
 
 describe('LogForwarder', () => {
@@ -46,5 +48,27 @@ describe('LogForwarder', () => {
       lines.map(([l]) => l),
       ['1', '2', '5'],
     );
+  });
+
+  it('reports dropped lines when the window ends, though no other line comes', (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const { f, dropped } = forwarder(100, 2);
+    f.push(Buffer.from('1\n2\n3\n4\n5\n'), 0);
+    assert.deepEqual(dropped, []);
+    t.mock.timers.tick(999);
+    assert.deepEqual(dropped, []);
+    t.mock.timers.tick(1);
+    assert.deepEqual(dropped, [3]);
+    t.mock.timers.tick(10_000);
+    assert.deepEqual(dropped, [3], 'reported once');
+  });
+
+  it('keeps every line for the tail, dropped ones too, and the last one without a newline at the end', () => {
+    const { f, lines, kept, dropped } = forwarder(4, 1);
+    f.push(Buffer.from('one\ntwo\nthree-and-more\nlast'), 0);
+    f.end(0);
+    assert.deepEqual(kept, ['one', 'two', 'thre', 'last']);
+    assert.deepEqual(lines, [['one', false]]);
+    assert.deepEqual(dropped, [3], 'reported at the end');
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { lstatSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, statSync } from 'node:fs';
+import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -21,29 +21,43 @@ function dirs(name: string): PluginDirectories {
     shmDir: path.join(scratch, `${name}-shm`),
     gatewaySocket: path.join(socketDir, 'gateway.sock'),
     pluginSocket: path.join(socketDir, 'plugin.sock'),
-    pluginSocketLink: path.join(scratch, `${name}.plugin.sock`),
   };
 }
 
-function listen(socketPath: string): Promise<void> {
-  const server = createServer();
+function listen(socketPath: string, greeting = ''): Promise<void> {
+  const server = createServer((c) => c.end(greeting));
   servers.push(server);
   return new Promise((resolve) => server.listen(socketPath, resolve));
 }
 
 const uid = process.getuid?.() ?? 0;
 
+function greeting(socketPath: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    connect(socketPath)
+      .on('data', (chunk) => (text += String(chunk)))
+      .on('end', () => resolve(text))
+      .on('error', reject);
+  });
+}
+
 describe('pinPluginSocket', () => {
-  it("links the plugin's socket into a host-only place and dials that", async () => {
+  it("holds the plugin's socket itself and dials it, whatever plugin.sock becomes later", async () => {
     const d = dirs('good');
-    await listen(d.pluginSocket);
+    await listen(d.pluginSocket, 'the pinned one');
     const pinned = await pinPluginSocket(d, uid);
-    if (uid === 0) {
-      assert.equal(pinned, d.pluginSocketLink);
-      assert.equal(lstatSync(pinned).ino, lstatSync(d.pluginSocket).ino);
-    } else {
+    if (uid !== 0) {
       assert.equal(pinned, d.pluginSocket);
+      return;
     }
+    assert.match(pinned, /^\/proc\/self\/fd\/\d+$/);
+    assert.equal(statSync(pinned).ino, lstatSync(d.pluginSocket).ino);
+    // The plugin swaps its socket for another: the host still reaches the one it pinned.
+    renameSync(d.pluginSocket, path.join(d.socketDir, 'moved.sock'));
+    await listen(d.pluginSocket, 'a swapped one');
+    assert.equal(await greeting(pinned), 'the pinned one');
+    await d.pinnedSocket?.close();
   });
 
   it('refuses a symlink, even to a real socket, and a missing socket', async () => {

@@ -1,11 +1,22 @@
 import { execFile } from 'node:child_process';
-import { chmod, chown, link, lstat, mkdir, readdir, rm, rmdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { chmod, mkdir, open, readdir, rm, rmdir, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { SandboxError } from '../errors/index.ts';
 import type { Logger } from '../logging/index.ts';
 
 const run = promisify(execFile);
+
+/**
+ * The socket directory is a tmpfs of its own, so that a plugin cannot use it to fill the host's
+ * disk or run what it wrote there: it holds two sockets (no data blocks), so a few pages and a few
+ * inodes (its root, the two sockets, room for a plugin that re-binds) are plenty.
+ */
+const SOCKET_DIR_BYTES = 16 * 1024;
+const SOCKET_DIR_INODES = 8;
+/** Linux's O_PATH (not in fs.constants): a descriptor that names an inode without opening it. */
+const O_PATH = 0o10000000;
 
 /** The host side of one plugin instance's private directories. */
 export interface PluginDirectories {
@@ -14,10 +25,10 @@ export interface PluginDirectories {
   gatewaySocket: string;
   /** Where the plugin creates its socket: in a directory it controls, so never connected to as is. */
   pluginSocket: string;
-  /** A hard link to the plugin's socket in a directory only the host can write: what the host dials. */
-  pluginSocketLink: string;
   /** Mounted at /dev/shm: a tmpfs of its own, capped at the plugin's shm size. */
   shmDir: string;
+  /** The descriptor pinPluginSocket holds on the plugin's socket; closed with the directories. */
+  pinnedSocket?: FileHandle;
 }
 
 export interface DirectoryRoots {
@@ -52,7 +63,6 @@ export async function createPluginDirectories(
     shmDir,
     gatewaySocket: path.join(socketDir, 'gateway.sock'),
     pluginSocket: path.join(socketDir, 'plugin.sock'),
-    pluginSocketLink: path.join(base.sockets, `${instanceId}.plugin.sock`),
   };
   try {
     await mkdir(base.sockets, { recursive: true, mode: 0o711 });
@@ -60,13 +70,21 @@ export async function createPluginDirectories(
     await mkdir(socketDir, { mode: 0o700 });
     await mkdir(shmDir, { mode: 0o700 });
     if (isRoot()) {
-      await chown(socketDir, roots.uid, roots.gid);
-      await mountShm(shmDir, `size=${shmMb}m,mode=0700,uid=${roots.uid},gid=${roots.gid},nosuid,nodev,noexec`, log);
+      const owner = `mode=0700,uid=${roots.uid},gid=${roots.gid},nosuid,nodev,noexec`;
+      await run('mount', [
+        '-t',
+        'tmpfs',
+        '-o',
+        `size=${SOCKET_DIR_BYTES},nr_inodes=${SOCKET_DIR_INODES},${owner}`,
+        'tmpfs',
+        socketDir,
+      ]);
+      await mountShm(shmDir, `size=${shmMb}m,${owner}`, log);
     } else {
-      // Without root the directories cannot be given to the sandbox user, nor the shm size capped.
+      // Without root the directories cannot be given to the sandbox user, nor capped by a tmpfs.
       log.warn(
         { socketDir, shmDir },
-        'not running as root: plugin directories are world-writable and shm is not size-capped',
+        'not running as root: plugin directories are world-writable, and neither they nor shm are size-capped or noexec',
       );
       await chmod(socketDir, 0o777);
       await chmod(shmDir, 0o777);
@@ -95,39 +113,42 @@ async function mountShm(shmDir: string, options: string, log: Logger): Promise<v
 
 /**
  * Pins the socket the plugin created: it must be a socket (not a symlink to somewhere the host
- * should never dial) owned by the sandbox user; the host then dials a hard link to that inode in a
- * directory the plugin cannot write, so swapping plugin.sock later changes nothing.
+ * should never dial) owned by the sandbox user. The host holds an O_PATH descriptor of that very
+ * inode and dials it through /proc/self/fd, so swapping plugin.sock later changes nothing. (A hard
+ * link cannot pin it: the socket directory is a tmpfs of its own, and links cannot cross mounts.)
  */
 export async function pinPluginSocket(dirs: PluginDirectories, uid: number): Promise<string> {
-  const found = await lstat(dirs.pluginSocket).catch(() => undefined);
-  if (!found?.isSocket() || (isRoot() && found.uid !== uid)) {
+  const handle = await open(dirs.pluginSocket, O_PATH | constants.O_NOFOLLOW).catch(() => undefined);
+  const found = await handle?.stat();
+  if (!handle || !found?.isSocket() || (isRoot() && found.uid !== uid)) {
+    await handle?.close();
     throw new SandboxError(
       'PERMISSION_DENIED',
       `${dirs.pluginSocket} is not a socket made by the plugin; refusing to connect`,
     );
   }
-  if (!isRoot()) return dirs.pluginSocket;
-  await rm(dirs.pluginSocketLink, { force: true });
-  await link(dirs.pluginSocket, dirs.pluginSocketLink);
-  const pinned = await lstat(dirs.pluginSocketLink);
-  if (!pinned.isSocket() || pinned.ino !== found.ino) {
-    throw new SandboxError(
-      'PERMISSION_DENIED',
-      `${dirs.pluginSocket} changed while it was being pinned; refusing to connect`,
-    );
+  // Without root the plugin cannot be told apart from us by owner anyway; dial the path.
+  if (!isRoot()) {
+    await handle.close();
+    return dirs.pluginSocket;
   }
-  return dirs.pluginSocketLink;
+  await dirs.pinnedSocket?.close();
+  dirs.pinnedSocket = handle;
+  return `/proc/self/fd/${handle.fd}`;
 }
 
 /** Unmounts and removes an instance's directories and socket link; absent is fine. */
 export async function removePluginDirectories(
-  dirs: Pick<PluginDirectories, 'socketDir' | 'shmDir'> & { pluginSocketLink?: string },
+  dirs: Pick<PluginDirectories, 'socketDir' | 'shmDir' | 'pinnedSocket'>,
   log: Logger,
 ): Promise<void> {
+  const pinned = dirs.pinnedSocket;
+  dirs.pinnedSocket = undefined;
+  await pinned?.close();
   await unmountIfMounted(dirs.shmDir, log);
   await rm(dirs.shmDir, { recursive: true, force: true });
+  await unmountIfMounted(dirs.socketDir, log);
   await rm(dirs.socketDir, { recursive: true, force: true });
-  if (dirs.pluginSocketLink) await rm(dirs.pluginSocketLink, { force: true });
 }
 
 /** Removes every instance directory an earlier run of this orchestrator left behind. */

@@ -17,6 +17,14 @@ export const CONTAINER_PATHS = {
 const MIB = 1024 * 1024;
 const NANO_CPUS_PER_CPU = 1e9;
 
+/** Timings of the image's HEALTHCHECK for this container; what is left out stays the image's. */
+export interface HealthTimings {
+  intervalMs?: number;
+  timeoutMs?: number;
+  startPeriodMs?: number;
+  retries?: number;
+}
+
 export interface SandboxMount {
   source: string;
   target: string;
@@ -38,6 +46,7 @@ export interface SandboxSpec {
   nproc: number;
   tmpBytes: number;
   logMaxBytes: number;
+  health: HealthTimings;
   ociRuntime: string | undefined;
 }
 
@@ -52,6 +61,7 @@ export interface SandboxSpecInput {
   socketDir: string;
   shmDir: string;
   limits: { nofile: number; nproc: number; logMaxBytes: number };
+  health?: HealthTimings;
   ociRuntime: string | undefined;
 }
 
@@ -119,6 +129,7 @@ export function buildSandboxSpec(input: SandboxSpecInput): SandboxSpec {
     nproc: input.limits.nproc,
     tmpBytes: manifest.sandbox.tmpMb * MIB,
     logMaxBytes: input.limits.logMaxBytes,
+    health: input.health ?? {},
     ociRuntime: input.ociRuntime,
   };
 }

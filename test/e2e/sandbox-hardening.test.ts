@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LABELS } from '../../src/sandbox/index.ts';
@@ -23,6 +24,13 @@ interface ProbeReport {
   shmMountOptions: string;
   dockerSocket: boolean;
   runEntries: string[];
+  runBytes: number;
+  runInodes: number;
+  runMountOptions: string;
+  writeRunSmall: string;
+  writeRunPastCap: string;
+  runExec: string;
+  manyRunFiles: string;
   memoryLimit: string;
   pidsLimit: string;
   nofile: string;
@@ -31,6 +39,7 @@ interface ProbeReport {
 describe('a plugin container is hardened', () => {
   let t: TestOrchestrator;
   let report: ProbeReport;
+  let stopped = false;
 
   before(async () => {
     t = await startTestOrchestrator([
@@ -47,7 +56,7 @@ describe('a plugin container is hardened', () => {
   });
 
   after(async () => {
-    await t?.stop();
+    if (!stopped) await t?.stop();
   });
 
   it('docker inspect shows every control', async () => {
@@ -106,11 +115,40 @@ describe('a plugin container is hardened', () => {
     assert.match(report.shmMountOptions, /nosuid/);
   });
 
+  it('inside: /run/classtop is a tiny tmpfs of its own: capped in bytes and inodes, noexec, and the plugin still works', () => {
+    assert.equal(report.runBytes, 16 * 1024);
+    assert.equal(report.runInodes, 8);
+    for (const flag of ['noexec', 'nosuid', 'nodev']) assert.match(report.runMountOptions, new RegExp(flag));
+    assert.equal(report.writeRunSmall, 'ok');
+    assert.equal(report.writeRunPastCap, 'ENOSPC');
+    assert.equal(report.runExec, 'EACCES');
+    assert.equal(report.manyRunFiles, 'ENOSPC');
+    // It answered this call on its own socket, and registered on the gateway's: both sockets work.
+  });
+
   it('inside: limits are in force and only its own sockets are there, never the Docker socket', () => {
     assert.equal(Number(report.memoryLimit), 96 * MIB);
     assert.equal(report.pidsLimit, '48');
     assert.equal(report.nofile, '1024');
     assert.equal(report.dockerSocket, false);
     assert.deepEqual(report.runEntries, ['gateway.sock', 'plugin.sock']);
+  });
+
+  it('outside: stopping unmounts and removes its socket and shm tmpfs', async () => {
+    const socketDir = path.join(t.config.runtimeDir, t.config.orchestratorId);
+    const mounted = () =>
+      readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .map((l) => l.split(' ')[4]);
+    assert.ok(
+      mounted().some((m) => m?.startsWith(socketDir)),
+      'while it runs, its socket directory is a mount',
+    );
+    stopped = true;
+    await t.stop();
+    assert.deepEqual(
+      mounted().filter((m) => m?.startsWith(socketDir) || m?.startsWith(t.config.shmDir)),
+      [],
+    );
   });
 });
