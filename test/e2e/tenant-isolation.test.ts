@@ -139,7 +139,7 @@ describe('an upstream host that is down', () => {
       const token = (await client.register('com.test.probe', '0.1.0', [], Buffer.alloc(0))).token;
       const result = await client.callApi('get_courses', {}, token);
       assert.equal(result.code, 'INTERNAL_ERROR');
-      assert.match(result.message, /^get_courses: /);
+      assert.match(result.message, /^INTERNAL_ERROR: get_courses: /);
     } finally {
       client.close();
       await t.stop();

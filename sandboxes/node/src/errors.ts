@@ -68,12 +68,17 @@ export function refusalText(code: PluginErrorCode, message: string): string {
   return message.startsWith(`${code}: `) ? message : `${code}: ${message}`;
 }
 
+/** The reason alone: the typed error carries the code in `code`. */
+function withoutCode(message: string, code: PluginErrorCode): string {
+  return message.startsWith(`${code}: `) ? message.slice(code.length + 2) : message;
+}
+
 /** Turns a failed gRPC call into the matching typed error. */
 export function apiErrorFrom(err: ServiceError, apiName: string): PluginApiError {
   const trailer = err.metadata?.get(ERROR_CODE_METADATA_KEY)[0];
   const code =
     typeof trailer === 'string' && trailer in GRPC_STATUS ? (trailer as PluginErrorCode) : codeOfStatus(err.code);
-  const message = err.details || err.message;
+  const message = withoutCode(err.details || err.message, code);
   return code === 'PERMISSION_DENIED'
     ? new PermissionDeniedError(apiName, message, { cause: err })
     : new PluginApiError(code, apiName, message, { cause: err });
@@ -82,7 +87,7 @@ export function apiErrorFrom(err: ServiceError, apiName: string): PluginApiError
 /** Turns a failed answer on the gateway's CallStream into the matching typed error. */
 export function apiErrorOf(response: { error_code: string; error_message: string }, apiName: string): PluginApiError {
   const code = response.error_code in GRPC_STATUS ? (response.error_code as PluginErrorCode) : 'UNKNOWN_ERROR';
-  const message = response.error_message || `${apiName} failed`;
+  const message = withoutCode(response.error_message, code) || `${apiName} failed`;
   return code === 'PERMISSION_DENIED'
     ? new PermissionDeniedError(apiName, message)
     : new PluginApiError(code === 'OK' ? 'UNKNOWN_ERROR' : code, apiName, message);
