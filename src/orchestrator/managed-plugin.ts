@@ -25,7 +25,7 @@ export interface PluginStatus {
   signed: boolean;
   lastTransition: StateTransition | null;
   lastError: string | null;
-  /** Machine-readable reason of the last error: a trust reason, CRASHED, CRASH_LOOP, START_FAILED. */
+  /** Machine-readable reason of the last error: a trust reason, CRASHED, CRASH_LOOP, START_FAILED, ENGINE_LOST. */
   reason: string | null;
   restarts: number;
   /** The orchestrator process that runs it (or last ran it). */
@@ -60,6 +60,8 @@ export interface ManagedPluginDeps {
   checkQuota: (plugin: ManagedPlugin) => void;
   /** Whether orchestrator `id` is alive (its heartbeat is in Redis). */
   isAlive: (id: string) => Promise<boolean>;
+  /** Whether the Docker engine answers; a container exit while it does not is the engine's loss, not a crash. */
+  engineAnswers: () => Promise<boolean>;
   /** Submits a durable restart job after `delayMs`. */
   scheduleRestart: (plugin: ManagedPlugin, delayMs: number, cause: string) => Promise<void>;
 }
@@ -400,10 +402,14 @@ export class ManagedPlugin {
   private install(instance: PluginInstance, replaced?: PluginInstance): void {
     if (replaced) replaced.onUnexpectedExit = undefined;
     instance.onUnexpectedExit = (exit) =>
-      void this.onFailure(instance, {
-        what: `container exited with code ${exit.exitCode}${exit.oomKilled ? ' (killed: out of memory)' : ''}`,
-        reason: 'CRASHED',
-        logTail: exit.logTail,
+      void this.deps.engineAnswers().then((answers) => {
+        // A stopping engine stops its containers first: that is reported by engineLost, for every plugin.
+        if (!answers) return;
+        void this.onFailure(instance, {
+          what: `container exited with code ${exit.exitCode}${exit.oomKilled ? ' (killed: out of memory)' : ''}`,
+          reason: 'CRASHED',
+          logTail: exit.logTail,
+        });
       });
     this.current = instance;
     this.serving = true;
@@ -431,6 +437,20 @@ export class ManagedPlugin {
         logTail: instance.logTail(),
       });
     }
+  }
+
+  /**
+   * The Docker engine went away with the container: not the plugin's crash, so no crash is counted
+   * and no restart scheduled; it is enabled again once the engine answers (the orchestrator does).
+   */
+  async engineLost(reason: string): Promise<void> {
+    const instance = this.current;
+    if (!instance) return;
+    this.serving = false;
+    const message = `${reason}; enabling it again once the engine answers`;
+    this.log.error({ reason }, 'the Docker engine went away with the plugin');
+    await this.discardCurrent();
+    await this.transition('ERROR', message, { error: { message, reason: 'ENGINE_LOST' } });
   }
 
   private async discardCurrent(): Promise<void> {

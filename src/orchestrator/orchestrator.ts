@@ -23,7 +23,13 @@ import {
 import type { Logger } from '../logging/index.ts';
 import { SandboxMetrics } from '../metrics/index.ts';
 import { connectRedis, redisKeys } from '../redis/index.ts';
-import { DockerSandboxRuntime, LABELS, reapPluginDirectories, removeEmptyShmBase } from '../sandbox/index.ts';
+import {
+  DockerSandboxRuntime,
+  EngineEvents,
+  LABELS,
+  reapPluginDirectories,
+  removeEmptyShmBase,
+} from '../sandbox/index.ts';
 import { loadTenantTrust, type TenantTrust } from '../trust/index.ts';
 import { ManagedPlugin, type PluginStatus } from './managed-plugin.ts';
 import { checkTenantQuota } from './tenant-quota.ts';
@@ -53,6 +59,9 @@ export class Orchestrator {
   private readonly config: SandboxConfig;
   private readonly log: Logger;
   private readonly runtime: DockerSandboxRuntime;
+  private readonly engineEvents: EngineEvents;
+  /** Containers of plugins lost with the engine: removed once it answers again. */
+  private readonly lostContainers = new Set<string>();
   private readonly plugins = new Map<string, ManagedPlugin>();
   private readonly refused: RefusedEntry[] = [];
   private host: HostServer | undefined;
@@ -73,6 +82,7 @@ export class Orchestrator {
     this.config = config;
     this.log = log;
     this.runtime = new DockerSandboxRuntime(log, config.dockerSocket);
+    this.engineEvents = new EngineEvents(log, config.dockerSocket, config.orchestratorId);
   }
 
   /**
@@ -129,6 +139,7 @@ export class Orchestrator {
       owner: this.config.orchestratorId,
       supervision: this.config.supervision,
       isAlive: (id: string) => this.isAlive(id),
+      engineAnswers: () => this.engineEvents.confirm(),
       checkQuota: (plugin: ManagedPlugin) => this.checkQuota(plugin),
       scheduleRestart: async (plugin: ManagedPlugin, delayMs: number, cause: string) => {
         await this.queue?.submit(
@@ -141,6 +152,10 @@ export class Orchestrator {
       await this.discover(deps, tenant, trusts.get(tenant.id) as TenantTrust);
     }
     await this.queue.startWorker((data, progress) => this.process(data, progress));
+    await this.engineEvents.start({
+      onLost: (reason) => void this.onEngineLost(reason),
+      onBack: () => void this.onEngineBack(),
+    });
     this.crlTimer = setInterval(() => void this.reloadCrls(trusts), this.config.crlReloadIntervalMs);
     this.crlTimer.unref();
 
@@ -215,6 +230,7 @@ export class Orchestrator {
 
   private async shutdown(): Promise<void> {
     clearInterval(this.crlTimer);
+    this.engineEvents.stop();
     this.log.info('stopping: no new jobs, then every plugin in order');
     await this.queue?.close();
     for (const plugin of [...this.plugins.values()].reverse().filter((p) => p.runsHere)) {
@@ -306,6 +322,39 @@ export class Orchestrator {
         this.log.error({ tenant: tenant.id, pluginDir: source, reason: error }, 'plugin refused');
         this.refused.push({ tenant: tenant.id, directory: source, error });
       }
+    }
+  }
+
+  /** Every plugin running here went away with the engine: recorded as ENGINE_LOST, not as crashes. */
+  private async onEngineLost(reason: string): Promise<void> {
+    const running = [...this.plugins.values()].filter((p) => p.runsHere);
+    for (const plugin of running) {
+      const { containerId } = plugin.status();
+      if (containerId) this.lostContainers.add(containerId);
+    }
+    await Promise.allSettled(running.map((p) => p.engineLost(reason)));
+  }
+
+  /** The engine is back: remove what was lost with it (it kept the stopped containers), then enable again. */
+  private async onEngineBack(): Promise<void> {
+    for (const containerId of this.lostContainers) {
+      await this.runtime
+        .remove(containerId)
+        .then(() => this.lostContainers.delete(containerId))
+        .catch((err: unknown) =>
+          this.log.warn({ err, containerId }, 'could not remove a container lost with the engine'),
+        );
+    }
+    const lost = [...this.plugins.values()].filter((p) => !p.runsHere && p.status().reason === 'ENGINE_LOST');
+    for (const p of lost) {
+      await this.submit({
+        action: 'enable',
+        tenant: p.tenant.id,
+        pluginId: p.pluginId,
+        cause: 'the Docker engine is back',
+      }).catch((err: unknown) =>
+        this.log.error({ err, pluginId: p.pluginId }, 'could not submit the enable after the engine came back'),
+      );
     }
   }
 

@@ -12,3 +12,4 @@ export {
 export { LogForwarder } from './log-forwarder.ts';
 export { checkSharedMemory, readSharedMemory, SharedMemoryViews } from './shared-memory-region.ts';
 export { LABELS } from './labels.ts';
+export { EngineEvents, type EngineEventHandlers } from './engine-events.ts';
