@@ -18,7 +18,10 @@ const LOAD_TIMEOUT_MS = 300_000;
 /**
  * A Docker engine of the test's own, beside the machine's (which a test must never stop): its own
  * socket, data-root, exec-root and pidfile under one short temporary directory, no bridge and no
- * iptables rules. It can be stopped and started again on the same data-root, as an engine restart.
+ * iptables rules, in a network namespace of its own: a dockerd started with --bridge=none deletes
+ * the host's docker0 as it starts, which breaks the machine's engine (its next `docker build`
+ * finds no bridge). Plugin containers have no network anyway; the API socket is a file. It can be
+ * stopped and started again on the same data-root, as an engine restart.
  */
 export interface PrivateEngine {
   /** The API socket's path (config key `dockerSocket`). */
@@ -56,7 +59,8 @@ export async function startPrivateEngine(): Promise<PrivateEngine> {
   const start = async () => {
     if (child) throw new Error('the private engine is already running');
     const log = openSync(logFile, 'a');
-    const started = spawn('dockerd', args, { stdio: ['ignore', log, log] });
+    // unshare execs dockerd: the child's pid is the engine's.
+    const started = spawn('unshare', ['--net', '--', 'dockerd', ...args], { stdio: ['ignore', log, log] });
     closeSync(log);
     child = started;
     started.on('error', () => undefined); // seen as an exit below
