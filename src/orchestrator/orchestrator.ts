@@ -23,15 +23,10 @@ import {
 import type { Logger } from '../logging/index.ts';
 import { SandboxMetrics } from '../metrics/index.ts';
 import { connectRedis, redisKeys } from '../redis/index.ts';
-import {
-  DockerSandboxRuntime,
-  EngineEvents,
-  LABELS,
-  reapPluginDirectories,
-  removeEmptyShmBase,
-} from '../sandbox/index.ts';
+import { DockerSandboxRuntime, EngineEvents, LABELS, removeEmptyShmBase } from '../sandbox/index.ts';
 import { loadTenantTrust, type TenantTrust } from '../trust/index.ts';
 import { ManagedPlugin, type PluginStatus } from './managed-plugin.ts';
+import { removeLeftovers } from './leftovers.ts';
 import { checkTenantQuota } from './tenant-quota.ts';
 import { directoryRoots, discoverPlugin, PluginStartFailure, type InstanceContext } from './plugin-instance.ts';
 
@@ -71,7 +66,9 @@ export class Orchestrator {
   private queueRedis: Redis | undefined;
   private queue: LifecycleQueue | undefined;
   private lock: PluginLock | undefined;
+  private startup: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
+  private readonly stopRequested = new AbortController();
   private crlTimer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   /** Prometheus metrics, served by the admin API at /metrics. */
@@ -89,7 +86,12 @@ export class Orchestrator {
    * Starts everything and waits until the initial enable jobs settled. A plugin that fails to
    * start is reported (ERROR, with its reason) and does not stop the rest.
    */
-  async start(redisUrl: string): Promise<void> {
+  start(redisUrl: string): Promise<void> {
+    this.startup ??= this.startUp(redisUrl);
+    return this.startup;
+  }
+
+  private async startUp(redisUrl: string): Promise<void> {
     // Trust material first: an unreadable root is a configuration error, before anything starts.
     const trusts = new Map(this.config.tenants.map((tenant) => [tenant.id, loadTenantTrust(tenant)]));
     for (const [tenant, trust] of trusts) this.reportMalformedCrls(tenant, trust);
@@ -159,13 +161,18 @@ export class Orchestrator {
     this.crlTimer = setInterval(() => void this.reloadCrls(trusts), this.config.crlReloadIntervalMs);
     this.crlTimer.unref();
 
+    if (this.stopRequested.signal.aborted) return;
     const jobs = await Promise.all(
       [...this.plugins.values()].map((p) =>
         this.submit({ action: 'enable', tenant: p.tenant.id, pluginId: p.pluginId, cause: 'start-up' }),
       ),
     );
     const waitMs = this.config.startTimeoutMs * (this.config.lifecycle.attempts + 1);
-    await Promise.allSettled(jobs.map((id) => this.queue?.waitFor(id, waitMs)));
+    // A stop during start-up does not wait for every enable job: the shutdown takes over.
+    await Promise.race([
+      Promise.allSettled(jobs.map((id) => this.queue?.waitFor(id, waitMs))),
+      whenAborted(this.stopRequested.signal),
+    ]);
     const enabled = this.list().filter((p) => p.state === 'ENABLED').length;
     this.log.info({ enabled, total: this.plugins.size + this.refused.length }, 'orchestrator started');
   }
@@ -221,11 +228,27 @@ export class Orchestrator {
 
   /**
    * Stops taking jobs (the one in progress finishes), disables every plugin in order (its
-   * onDisable runs), removes containers, sockets and shm, closes the queue; idempotent.
+   * onDisable runs), removes containers, sockets and shm, closes the queue; idempotent. During
+   * start-up it cuts the wait for the initial enable jobs short, then does the same. Redis must
+   * still answer until it settles (the caller stops an embedded one afterwards).
    */
   stop(): Promise<void> {
-    this.stopping ??= this.shutdown();
+    this.stopRequested.abort();
+    this.stopping ??= (async () => {
+      await this.startup?.catch(() => undefined);
+      await this.shutdown();
+    })();
     return this.stopping;
+  }
+
+  /**
+   * The last resort when `stop()` did not finish in time: removes every container this
+   * orchestrator made (by label, without onDisable) and every socket and shm directory, so that
+   * nothing is left running or mounted when the process exits.
+   */
+  async removeEverything(): Promise<void> {
+    const removed = await removeLeftovers(this.runtime, this.config, this.log);
+    this.log.warn(removed, 'removed without disabling');
   }
 
   private async shutdown(): Promise<void> {
@@ -420,18 +443,11 @@ export class Orchestrator {
   }
 
   private async reapLeftovers(): Promise<void> {
-    const leftovers = await this.runtime.listManaged(this.config.orchestratorId);
-    for (const container of leftovers) {
-      this.log.warn({ containerId: container.id, name: container.name }, 'removing a container left by an earlier run');
-      await this.runtime.remove(container.id);
-    }
-    const dirs = await reapPluginDirectories(directoryRoots(this.config), this.log);
+    const { containers, directories } = await removeLeftovers(this.runtime, this.config, this.log);
     for (const kind of ['bundles', 'unpacked', 'discover']) {
       await rm(path.join(this.config.stateDir, this.config.orchestratorId, kind), { recursive: true, force: true });
     }
-    if (leftovers.length + dirs > 0) {
-      this.log.info({ containers: leftovers.length, directories: dirs }, 'leftovers removed');
-    }
+    if (containers + directories > 0) this.log.info({ containers, directories }, 'leftovers removed');
   }
 
   /**
@@ -474,4 +490,10 @@ export class Orchestrator {
 function isPermanent(err: unknown): boolean {
   if (err instanceof PluginStartFailure) return true;
   return err instanceof SandboxError && err.code !== 'INTERNAL_ERROR';
+}
+
+/** Settles when `signal` aborts (at once if it already has). */
+function whenAborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
