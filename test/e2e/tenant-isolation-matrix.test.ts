@@ -686,6 +686,10 @@ describe('tenant isolation matrix: through every host API, a plugin of tenant A 
     const fillerIds = await b.ok<number[]>('add_courses_batch', { courses: fillers });
     for (const id of fillerIds.slice(0, B_FILLER_ENTRIES)) await addEntry(b, id, 7);
     await addCourse(a, 'first');
+    // The set-up's own events (A's course_update above) are delivered before any row marks A's
+    // stream, so a late one is never taken for something B did.
+    await b.fence();
+    await a.fence();
     const owns = async (tenant: string, kind: 'course' | 'entry', id: number) => {
       const key = kind === 'course' ? redisKeys.courses(tenant) : redisKeys.entries(tenant);
       return (await t.redis.hexists(key, String(id))) === 1;
