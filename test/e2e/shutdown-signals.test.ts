@@ -7,6 +7,7 @@ import { loadConfig, type SandboxConfig } from '../../src/config/index.ts';
 import type { PluginStatus } from '../../src/orchestrator/index.ts';
 import { LABELS } from '../../src/sandbox/index.ts';
 import { unmountUnder } from '../helpers/mounts.ts';
+import { alive } from '../helpers/processes.ts';
 import { testPort } from '../helpers/orchestrator-process.ts';
 import { pollUntil } from '../helpers/poll.ts';
 import { EXAMPLES, REPO_ROOT, writeTestConfig } from '../helpers/test-orchestrator.ts';
@@ -114,15 +115,6 @@ class ForegroundJob {
     unmountUnder(this.root);
     rmSync(this.root, { recursive: true, force: true });
     rmSync(this.config.shmDir, { recursive: true, force: true });
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -22,7 +22,13 @@ export function unmountUnder(dir: string): void {
     try {
       execFileSync('umount', [point], { stdio: 'ignore' });
     } catch {
-      execFileSync('umount', ['-l', point], { stdio: 'ignore' }); // busy: detach it now, freed when unused
+      try {
+        execFileSync('umount', ['-l', point], { stdio: 'ignore' }); // busy: detach it now, freed when unused
+      } catch {
+        // gone already with a parent: the check below says what remains
+      }
     }
   }
+  const left = mountsUnder(dir);
+  if (left.length > 0) throw new Error(`still mounted under ${dir}, not removing it: ${left.join(', ')}`);
 }

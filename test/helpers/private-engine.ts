@@ -3,7 +3,9 @@ import { once } from 'node:events';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import path from 'node:path';
+import { unmountUnder } from './mounts.ts';
 import { pollUntil } from './poll.ts';
+import { alive } from './processes.ts';
 
 /** Unix socket paths are limited to 108 bytes: the engine's files live under a short /tmp name. */
 const ROOT_PREFIX = '/tmp/pe-';
@@ -161,36 +163,6 @@ async function stopOrphanContainerd(root: string): Promise<void> {
     (running) => !running,
     { intervalMs: POLL_MS, maxPolls: EXIT_TIMEOUT_MS / POLL_MS },
   );
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * The engine unmounts its overlays when it stops; whatever is still mounted under its roots is
- * unmounted (lazily, deepest first) so that removing the directory never reaches into a mount.
- */
-function unmountUnder(root: string): void {
-  const mounted = () =>
-    readFileSync('/proc/self/mountinfo', 'utf8')
-      .split('\n')
-      .map((line) => line.split(' ')[4]?.replace(/\\040/g, ' '))
-      .filter((point): point is string => point !== undefined && point.startsWith(`${root}/`));
-  for (const point of mounted().sort((a, b) => b.length - a.length)) {
-    try {
-      execFileSync('umount', ['-R', '-l', point], { stdio: 'ignore' });
-    } catch {
-      // already gone with a parent's recursive unmount; the check below says what remains
-    }
-  }
-  const left = mounted();
-  if (left.length > 0) throw new Error(`still mounted under ${root}, not removing it: ${left.join(', ')}`);
 }
 
 function logTail(file: string): string {
