@@ -15,6 +15,13 @@ describe("Docker's HEALTHCHECK of a plugin container (CIS 5.27)", () => {
   let t: TestOrchestrator;
   const health = async (pluginId: string) =>
     (await t.runtime.inspect(t.status('tenant-a', pluginId).containerId as string)).State.Health?.Status;
+  /** Polls Docker's health status until it is `wanted` (bounded by POLL); returns the last seen. */
+  const healthBecomes = (pluginId: string, wanted: string) =>
+    pollUntil(
+      () => health(pluginId),
+      (s) => s === wanted,
+      POLL,
+    );
   const call = (pluginId: string, name: string) =>
     t.orchestrator.find('tenant-a', pluginId).callFunction(name, Buffer.from('{}'), Date.now() + CALL_DEADLINE_MS);
 
@@ -49,41 +56,19 @@ describe("Docker's HEALTHCHECK of a plugin container (CIS 5.27)", () => {
 
   it('a running plugin becomes healthy', async () => {
     for (const pluginId of [UNSOCKET, HANGER]) {
-      assert.equal(
-        await pollUntil(
-          () => health(pluginId),
-          (s) => s === 'healthy',
-          POLL,
-        ),
-        'healthy',
-        pluginId,
-      );
+      assert.equal(await healthBecomes(pluginId, 'healthy'), 'healthy', pluginId);
     }
   });
 
   it('a plugin whose socket is gone becomes unhealthy (the orchestrator still reaches the socket it pinned)', async () => {
     await call(UNSOCKET, 'drop_socket');
-    assert.equal(
-      await pollUntil(
-        () => health(UNSOCKET),
-        (s) => s === 'unhealthy',
-        POLL,
-      ),
-      'unhealthy',
-    );
+    assert.equal(await healthBecomes(UNSOCKET, 'unhealthy'), 'unhealthy');
     assert.deepEqual(JSON.parse((await call(UNSOCKET, 'still_here')).toString()), { here: true });
   });
 
   it('a hung plugin becomes unhealthy', async () => {
     void call(HANGER, 'hang').catch(() => undefined);
-    assert.equal(
-      await pollUntil(
-        () => health(HANGER),
-        (s) => s === 'unhealthy',
-        POLL,
-      ),
-      'unhealthy',
-    );
+    assert.equal(await healthBecomes(HANGER, 'unhealthy'), 'unhealthy');
     const info = await t.runtime.inspect(t.status('tenant-a', HANGER).containerId as string);
     assert.match(info.State.Health?.Log.at(-1)?.Output ?? '', /unhealthy: no answer on \/run\/classtop\/plugin.sock/);
   });
