@@ -33,6 +33,13 @@ node_binary() {
   echo "$bin"
 }
 
+# Records the exact tag built from this checkout: tests run that image, not whatever another
+# checkout on the same engine last tagged :latest.
+record_tag() {
+  mkdir -p "$ROOT/.cache/images"
+  echo "$2" > "$ROOT/.cache/images/$1"
+}
+
 build_node_sandbox() {
   local repo=classtop/sandbox-node node_bin hash stage
   node_bin="$(node_binary)"
@@ -40,6 +47,7 @@ build_node_sandbox() {
     sandboxes/node/package.json sandboxes/node/package-lock.json sandboxes/node/tsconfig.json scripts/build-addon.sh;
     find sandboxes/node/src sandboxes/node/native -type f \( -name '*.ts' ! -name '*.test.ts' -o -name '*.c' \) | sort |
       xargs cat; } | sha256sum | cut -c1-16)"
+  record_tag sandbox-node "$repo:$hash"
   if docker image inspect "$repo:$hash" >/dev/null 2>&1; then
     docker tag "$repo:$hash" "$repo:latest"
     return 0

@@ -3,12 +3,11 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { DockerSandboxRuntime } from '../../src/sandbox/index.ts';
 import { startPrivateEngine, type PrivateEngine } from '../helpers/private-engine.ts';
-import { EXAMPLES, startTestOrchestrator, testLogger } from '../helpers/test-orchestrator.ts';
+import { EXAMPLES, NODE_IMAGE, startTestOrchestrator, testLogger } from '../helpers/test-orchestrator.ts';
 import { pollUntil } from '../helpers/poll.ts';
 
 const HELLO = 'com.example.hello-world';
 /** The image the test config resolves (config default `images.node`). */
-const NODE_IMAGE = 'classtop/sandbox-node:latest';
 const POLL_MS = 200;
 const MAX_POLLS = 300;
 /** Health pings far apart, so that only the engine's own signals can notice its loss. */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,6 +59,15 @@ export function testLogger(): Logger {
   return createLogger({ level: process.env.CLASSTOP_TEST_LOG_LEVEL ?? 'silent', sync: true });
 }
 
+/**
+ * The node sandbox image docker/build-images.sh built from this checkout (its content-hashed
+ * tag), so that another checkout retagging :latest on the same engine cannot change what runs.
+ */
+export const NODE_IMAGE = (() => {
+  const recorded = path.join(REPO_ROOT, '.cache/images/sandbox-node');
+  return existsSync(recorded) ? readFileSync(recorded, 'utf8').trim() : 'classtop/sandbox-node:latest';
+})();
+
 /** Writes a config file for `tenants` in a fresh temporary directory; returns its path. */
 export function writeTestConfig(
   tenants: TestTenant[],
@@ -74,6 +83,7 @@ export function writeTestConfig(
     stateDir: path.join(root, 'state'),
     admin: { listen: '127.0.0.1:0' },
     startTimeoutMs: 30_000,
+    images: { node: NODE_IMAGE },
     tenants: tenants.map((t) => ({ trust: exampleTrust(), ...t })),
     ...extra,
   };
