@@ -11,6 +11,8 @@ const MAX_PING_STRIKES = 2;
 const IDLE_MIN_PING_INTERVAL_MS = 2 * 60 * 60 * 1_000;
 /** An HTTP/2 PING frame: a 9-byte frame header and 8 bytes of payload. */
 const PING_FRAME_BYTES = 17;
+/** An HTTP/2 SETTINGS acknowledgement: a frame header alone. */
+const SETTINGS_ACK_BYTES = 9;
 /**
  * What the gateway writes between two pings when it sends nothing else: its acknowledgement of
  * the earlier ping, and at most one keepalive ping of its own. Any HEADERS or DATA frame on top
@@ -33,7 +35,9 @@ const GOAWAY_GRACE_MS = 1_000;
  * data, so only a client that pings without being answered with data is ever closed.
  *
  * Node's HTTP/2 session reports no frames sent, so "headers or data sent" is read off the bytes
- * written on the connection since the previous ping: more than ping frames alone account for.
+ * written on the connection since the previous ping: more than the control frames the client can
+ * make us write account for (ping and SETTINGS acknowledgements, one keepalive ping of ours), so
+ * a client cannot clear its strikes by making us acknowledge something.
  *
  * Call it once the server is bound: it listens for new HTTP/2 sessions on grpc-js's own HTTP/2
  * servers, which grpc-js keeps in a private field, so an upgrade that moves it fails here loudly.
@@ -57,13 +61,16 @@ function policeSession(session: ServerHttp2Session, minIntervalMs: number, onVio
   let lastPing = -Infinity;
   let strikes = 0;
   let writtenAtLastPing = 0;
+  let settingsAcked = 0;
+  session.on('remoteSettings', () => settingsAcked++);
   session.on('ping', () => {
     const written = session.socket?.bytesWritten ?? 0;
-    if (written - writtenAtLastPing > PING_ONLY_BYTES) {
+    if (written - writtenAtLastPing > PING_ONLY_BYTES + settingsAcked * SETTINGS_ACK_BYTES) {
       lastPing = -Infinity;
       strikes = 0;
     }
     writtenAtLastPing = written;
+    settingsAcked = 0;
     const now = performance.now();
     const allowedMs = openStreams > 0 ? minIntervalMs : IDLE_MIN_PING_INTERVAL_MS;
     if (now - lastPing < allowedMs) strikes++;
