@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import path from 'node:path';
 import { AdminServer } from '../admin/index.ts';
 import { loadConfig, type SandboxConfig } from '../config/index.ts';
@@ -11,6 +12,8 @@ const FORCED_REMOVAL_TIMEOUT_MS = 20_000;
 /** Exit statuses: every plugin disabled in order, or the last resort was needed. */
 const EXIT_CLEAN = 0;
 const EXIT_FORCED = 1;
+/** What a terminal or supervisor sends the group: Ctrl-C, stop, the terminal closing, Ctrl-\. */
+const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
 
 /**
  * `classtop-sandbox up [--config FILE]`: runs the orchestrator in the foreground until Ctrl-C or
@@ -42,9 +45,12 @@ export async function upCommand(configFile: string | undefined): Promise<void> {
     log.info('embedded redis-server stopped');
   };
 
+  // Known now: after a hangup, isatty() on the dead terminal fails too.
+  const onTerminal = [1, 2].filter((fd) => isatty(fd));
   let shuttingDown: Promise<number> | undefined;
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  for (const signal of SHUTDOWN_SIGNALS) {
     process.on(signal, () => {
+      if (signal === 'SIGHUP') detachFromTerminal(onTerminal);
       if (shuttingDown) {
         alreadyStopping(signal, config, log);
         return;
@@ -59,6 +65,7 @@ export async function upCommand(configFile: string | undefined): Promise<void> {
 
   try {
     await started;
+    if (shuttingDown) return; // a signal during start-up: no admin API, no banner
     await admin.listen(config.admin.listen);
   } catch (err) {
     shuttingDown ??= shutdown('start-up failure', { config, log, admin, orchestrator, stopRedis });
@@ -128,6 +135,20 @@ function alreadyStopping(signal: string, config: SandboxConfig, log: Logger): vo
       `containers; after ${config.shutdownTimeoutMs} ms (shutdownTimeoutMs) they are removed without onDisable. ` +
       `SIGKILL would leave them for the next \`classtop-sandbox up\` to remove.\n`,
   );
+}
+
+/**
+ * After a hangup the terminal is gone: a write to it fails, and the logger's flush retries such a
+ * write for ever (sonic-boom sleeps and retries any error in flushSync), which stalled the shutdown
+ * with the containers still running. Stdout and stderr are pointed at /dev/null first: closing fd
+ * 1 or 2 and opening a file takes that lowest free number.
+ */
+function detachFromTerminal(fds: number[]): void {
+  for (const fd of fds) {
+    closeSync(fd);
+    const reopened = openSync('/dev/null', 'w');
+    if (reopened !== fd) closeSync(reopened);
+  }
 }
 
 function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {

@@ -31,26 +31,33 @@ class ForegroundJob {
   readonly exited: Promise<number | null>;
 
   readonly root: string;
+  /** How the orchestrator's command line reads (pgrep -f). */
+  private readonly commandLine: string;
 
-  constructor(root: string, file: string) {
+  /** `onTerminal`: run in a real pseudo-terminal (script(1)), whose closing is a real hangup. */
+  constructor(root: string, file: string, onTerminal: boolean) {
     this.root = root;
     this.config = loadConfig(file, {});
-    this.child = spawn(process.execPath, [CLI, 'up', '--config', file], {
-      env: { ...process.env, CLASSTOP_ADMIN_LISTEN: this.admin },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
+    this.commandLine = `${process.execPath} ${CLI} up --config ${file}`;
+    const env = { ...process.env, CLASSTOP_ADMIN_LISTEN: this.admin };
+    this.child = onTerminal
+      ? spawn('script', ['-qfec', this.commandLine, '/dev/null'], { env, stdio: 'pipe', detached: true })
+      : spawn(process.execPath, [CLI, 'up', '--config', file], {
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+          detached: true,
+        });
     this.child.stdout?.on('data', (chunk: Buffer) => (this.stdout += chunk.toString()));
     this.child.stderr?.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
   }
 
-  static start(): ForegroundJob {
+  static start(onTerminal = false): ForegroundJob {
     const { file, root } = writeTestConfig([{ id: 'school-a', plugins: [path.join(EXAMPLES, 'hello-world')] }], {
       logLevel: 'info',
       shutdownTimeoutMs: SHUTDOWN_TIMEOUT_MS,
     });
-    return new ForegroundJob(root, file);
+    return new ForegroundJob(root, file, onTerminal);
   }
 
   async plugins(): Promise<PluginStatus[]> {
@@ -83,6 +90,13 @@ class ForegroundJob {
     return Number(pids[0]);
   }
 
+  /** The orchestrator's own pid (under script(1) it is not the child's). */
+  orchestratorPid(): number {
+    const pids = execFileSync('pgrep', ['-fx', this.commandLine]).toString().trim().split('\n');
+    assert.equal(pids.length, 1, `one orchestrator: ${pids.join(', ')}`);
+    return Number(pids[0]);
+  }
+
   /** A signal to the whole process group, as a terminal's Ctrl-C or a supervisor's group stop. */
   signalGroup(signal: NodeJS.Signals): void {
     process.kill(-(this.child.pid as number), signal);
@@ -103,10 +117,12 @@ class ForegroundJob {
   /** Everything a test run may have left, whatever happened to the process. */
   cleanUp(): void {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
-    try {
-      execFileSync('pkill', ['-KILL', '-f', `redis-server.*${this.root}`], { stdio: 'ignore' });
-    } catch {
-      // none left: the expected case
+    for (const pattern of [this.commandLine, `redis-server.*${this.root}`]) {
+      try {
+        execFileSync('pkill', ['-KILL', '-f', pattern], { stdio: 'ignore' });
+      } catch {
+        // none left: the expected case
+      }
     }
     const left = this.containers();
     if (left.length > 0) execFileSync('docker', ['rm', '-f', ...left], { stdio: 'ignore' });
@@ -149,8 +165,14 @@ describe('a signal to the process group of `classtop-sandbox up`', () => {
   const jobs: ForegroundJob[] = [];
   after(() => jobs.forEach((job) => job.cleanUp()));
 
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    it(`${signal} to the group (Ctrl-C / a supervisor's stop) disables the plugins, removes everything, stops Redis last`, async () => {
+  const senders = {
+    SIGINT: 'Ctrl-C',
+    SIGTERM: "a supervisor's stop",
+    SIGHUP: 'its terminal closing',
+    SIGQUIT: 'Ctrl-\\',
+  } as const;
+  for (const [signal, sender] of Object.entries(senders) as Array<[keyof typeof senders, string]>) {
+    it(`${signal} to the group (${sender}) disables the plugins, removes everything, stops Redis last`, async () => {
       const job = ForegroundJob.start();
       jobs.push(job);
       await job.waitUntilEnabled();
@@ -159,6 +181,27 @@ describe('a signal to the process group of `classtop-sandbox up`', () => {
       await assertCleanShutdown(job, redisPid);
     });
   }
+
+  it('the terminal closing (a real pseudo-terminal hung up) disables the plugins and removes everything', async () => {
+    const job = ForegroundJob.start(true);
+    jobs.push(job);
+    await job.waitUntilEnabled();
+    const [redisPid, orchestratorPid] = [job.redisPid(), job.orchestratorPid()];
+    job.child.kill('SIGKILL'); // script(1) gone: the kernel hangs up its terminal's session
+    const gone = await pollUntil(
+      () => alive(orchestratorPid),
+      (running) => !running,
+      {
+        intervalMs: POLL_MS,
+        maxPolls: MAX_POLLS,
+      },
+    );
+    assert.equal(gone, false, 'the orchestrator exited after the hangup');
+    // Its log went to the terminal, which is gone: what it left is what tells.
+    assert.deepEqual(job.containers(), [], 'no container of this run is left');
+    assert.equal(existsSync(path.join(job.config.shmDir, job.config.orchestratorId)), false, 'no shm directory');
+    assert.equal(alive(redisPid), false, 'the embedded redis-server was stopped');
+  });
 
   it('a second Ctrl-C while shutting down says what it does and the shutdown still finishes cleanly', async () => {
     const job = ForegroundJob.start();
