@@ -31,8 +31,10 @@ export function readCrlFile(file: string): LoadedCrl[] {
   let data: Buffer;
   try {
     data = readFileSync(file);
-  } catch {
-    return [];
+  } catch (err) {
+    // Only a file that is not there means "no CRL"; one that cannot be read is not a CRL to trust.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw malformedCrl(file, `it cannot be read (${(err as Error).message})`, err);
   }
   let ders: ArrayBuffer[];
   try {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { PluginManifest } from '../manifest/index.ts';
 import { snapshotBundle, SIGNED_MANIFEST_FILE } from './bundle-files.ts';
@@ -77,8 +77,9 @@ function checkPin(dir: string, manifest: PluginManifest, leaf: Certificate): voi
     );
   }
   const file = path.join(dir, manifest.certificate.path);
-  // A missing file is a pin mismatch; a present one that is not a certificate is CERT_MALFORMED.
-  const shipped = existsSync(file) ? parseCertificates(readFileSync(file), manifest.certificate.path)[0] : undefined;
+  // A missing file is a pin mismatch; one that cannot be read, or is not a certificate, is CERT_MALFORMED.
+  const bytes = readIfPresent(file, manifest.certificate.path);
+  const shipped = bytes ? parseCertificates(bytes, manifest.certificate.path)[0] : undefined;
   if (shipped?.fingerprint !== leaf.fingerprint) {
     throw new TrustError(
       'FINGERPRINT_MISMATCH',
@@ -120,4 +121,20 @@ function notAllowed(manifest: PluginManifest, permissions: readonly string[], pr
     ...manifest.permissions.filter((p) => !permissions.includes(p)),
     ...manifest.privilegedPermissions.filter((p) => !privileged.includes(p)),
   ];
+}
+
+/** The file's bytes; undefined when it does not exist. Any other failure (a directory, no access) is CERT_MALFORMED. */
+function readIfPresent(file: string, label: string): Buffer | undefined {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new TrustError(
+      'CERT_MALFORMED',
+      `${label} cannot be read (${(err as Error).message}); sign the plugin again`,
+      {
+        cause: err,
+      },
+    );
+  }
 }

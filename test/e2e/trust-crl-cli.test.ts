@@ -129,6 +129,15 @@ describe('verify-signature: a truncated or garbage certificate or CRL is a refus
       expect: () => /CERT_MALFORMED: CLASSTOP-MANIFEST\.json chain\[0\] is not a readable certificate/,
     })),
     {
+      // Only a missing file is "no CRL": one that cannot be read is not silently skipped.
+      name: 'a CRL path that is a directory',
+      run: () => verifySignature(f.plugins.kept, [f.root.cert], [f.crls.current, path.dirname(f.crls.current)]),
+      expect: () =>
+        new RegExp(
+          `CRL_MALFORMED: CRL file ${escaped(path.dirname(f.crls.current))} is not a readable CRL: it cannot be read`,
+        ),
+    },
+    {
       name: 'trust root garbage',
       run: () => verifySignature(f.plugins.kept, [f.badCrls.garbage], [f.crls.current]),
       expect: () => new RegExp(`CERT_MALFORMED: ${escaped(f.badCrls.garbage)} is not a readable certificate`),
