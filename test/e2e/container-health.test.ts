@@ -48,6 +48,8 @@ describe("Docker's HEALTHCHECK of a plugin container (CIS 5.27)", () => {
     assert.deepEqual(info.Config.Healthcheck?.Test, [
       'CMD',
       '/usr/local/bin/node',
+      '--v8-pool-size=1',
+      '--max-old-space-size=16',
       '/usr/local/lib/classtop/healthcheck.mjs',
     ]);
     assert.equal(info.Config.Healthcheck?.Interval, HEALTH.intervalMs * 1e6);
