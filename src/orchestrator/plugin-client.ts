@@ -41,6 +41,9 @@ export class PluginClient {
     const { PluginService } = loadProtocol();
     this.client = new PluginService(`unix://${socketPath}`, credentials.createInsecure(), {
       'grpc.max_receive_message_length': MAX_RESULT_BYTES,
+      // The address is /proc/self/fd/N of a pinned socket, and fd numbers are reused: a channel of
+      // its own never shares a pooled connection with another instance that later gets N.
+      'grpc.use_local_subchannel_pool': 1,
     }) as unknown as PluginServiceClient;
     this.pluginId = pluginId;
   }
