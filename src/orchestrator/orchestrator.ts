@@ -79,7 +79,7 @@ export class Orchestrator {
     this.config = config;
     this.log = log;
     this.runtime = new DockerSandboxRuntime(log, config.dockerSocket);
-    this.engineEvents = new EngineEvents(log, config.dockerSocket, config.orchestratorId);
+    this.engineEvents = new EngineEvents(log, this.runtime, config.dockerSocket, config.orchestratorId);
   }
 
   /**
@@ -155,8 +155,8 @@ export class Orchestrator {
     }
     await this.queue.startWorker((data, progress) => this.process(data, progress));
     await this.engineEvents.start({
-      onLost: (reason) => void this.onEngineLost(reason),
-      onBack: () => void this.onEngineBack(),
+      onLost: (reason) => this.onEngineLost(reason),
+      onBack: () => this.onEngineBack(),
     });
     this.crlTimer = setInterval(() => void this.reloadCrls(trusts), this.config.crlReloadIntervalMs);
     this.crlTimer.unref();
@@ -355,7 +355,14 @@ export class Orchestrator {
       const { containerId } = plugin.status();
       if (containerId) this.lostContainers.add(containerId);
     }
-    await Promise.allSettled(running.map((p) => p.engineLost(reason)));
+    const outcomes = await Promise.allSettled(running.map((p) => p.engineLost(reason)));
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status === 'rejected')
+        this.log.error(
+          { err: outcome.reason, pluginId: running[i]?.pluginId },
+          'could not record a plugin lost with the engine',
+        );
+    });
   }
 
   /** The engine is back: remove what was lost with it (it kept the stopped containers), then enable again. */

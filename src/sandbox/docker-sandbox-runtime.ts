@@ -1,3 +1,4 @@
+import { Agent } from 'node:http';
 import Docker from 'dockerode';
 import { SandboxError } from '../errors/index.ts';
 import type { Logger } from '../logging/index.ts';
@@ -38,6 +39,12 @@ export class DockerSandboxRuntime {
    * was quiet for a minute and the exit of one that crashed after it.
    */
   private readonly streams: Docker;
+  /**
+   * A new connection per request and no idle timeout: for the engine's event stream (often
+   * quiet) and for checks of whether the engine answers now, since a stopping engine still serves
+   * the connections it has open. (docker-modem takes `agent`; dockerode's types leave it out.)
+   */
+  private readonly fresh: Docker;
   private readonly log: Logger;
   private readonly socketPath: string;
 
@@ -45,16 +52,42 @@ export class DockerSandboxRuntime {
     this.socketPath = socketPath;
     this.docker = new Docker({ socketPath, timeout: REQUEST_IDLE_TIMEOUT_MS });
     this.streams = new Docker({ socketPath });
+    const fresh: Docker.DockerOptions & { agent: Agent } = { socketPath, agent: new Agent({ keepAlive: false }) };
+    this.fresh = new Docker(fresh);
     this.log = log.child({ component: 'docker' });
+  }
+
+  /** Settles if the engine answers a ping on a new connection within `timeoutMs`; rejects if not. */
+  answers(timeoutMs: number): Promise<void> {
+    return withTimeout(
+      this.fresh.ping().then(() => undefined),
+      timeoutMs,
+      'ping',
+    );
+  }
+
+  /** The engine's stream of events about the containers orchestrator `orchestratorId` made. */
+  containerEvents(orchestratorId: string, timeoutMs: number): Promise<NodeJS.ReadableStream> {
+    const pending = this.fresh.getEvents({
+      filters: {
+        type: ['container'],
+        label: [`${LABELS.managed}=true`, `${LABELS.orchestrator}=${orchestratorId}`],
+      },
+    });
+    return withTimeout(pending, timeoutMs, 'event subscription').catch((err: unknown) => {
+      // A late answer must not leave a stream open.
+      void pending.then(
+        (stream) => (stream as unknown as { destroy(): void }).destroy(),
+        () => undefined,
+      );
+      throw err;
+    });
   }
 
   /** Throws with how to install or start an engine when none answers. */
   async ping(): Promise<void> {
     try {
-      await Promise.race([
-        this.docker.ping(),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('no answer')), PING_TIMEOUT_MS).unref()),
-      ]);
+      await withTimeout(this.docker.ping(), PING_TIMEOUT_MS, 'ping');
     } catch (err) {
       throw new SandboxError(
         'INTERNAL_ERROR',
@@ -203,4 +236,12 @@ function healthcheck(timings: HealthTimings): Docker.HealthConfig {
 
 function isStatus(err: unknown, statusCode: number): boolean {
   return typeof err === 'object' && err !== null && (err as { statusCode?: number }).statusCode === statusCode;
+}
+
+function withTimeout<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer to the ${what} within ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

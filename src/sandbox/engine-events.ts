@@ -1,19 +1,22 @@
-import { Agent } from 'node:http';
-import Docker from 'dockerode';
 import type { Logger } from '../logging/index.ts';
-import { LABELS } from './labels.ts';
+import type { DockerSandboxRuntime } from './docker-sandbox-runtime.ts';
 
 /** How long a check or a subscription attempt may take before the engine counts as not answering. */
 const ANSWER_TIMEOUT_MS = 2_000;
+/** Checks in a row that must go unanswered before the engine counts as lost: one slow ping is not. */
+const CHECKS_BEFORE_LOST = 2;
 /** Re-subscription after a loss: the first wait, doubled after each refusal up to the cap. */
 const RESUBSCRIBE_INITIAL_MS = 250;
 const RESUBSCRIBE_MAX_MS = 5_000;
 
 export interface EngineEventHandlers {
-  /** The engine went away: its event stream ended, or it refused a check. Called once per loss. */
-  onLost: (reason: string) => void;
+  /**
+   * The engine went away: its event stream ended, or it refused a check. Called once per loss;
+   * `onBack` is not called before what it returns has settled.
+   */
+  onLost: (reason: string) => Promise<void>;
   /** The engine answers again after a loss (its events are followed again). */
-  onBack: () => void;
+  onBack: () => Promise<void>;
 }
 
 /**
@@ -23,22 +26,20 @@ export interface EngineEventHandlers {
  * answers, then reports it back.
  */
 export class EngineEvents {
-  private readonly docker: Docker;
+  private readonly runtime: DockerSandboxRuntime;
   private readonly log: Logger;
   private readonly socketPath: string;
   private readonly orchestratorId: string;
   private handlers: EngineEventHandlers | undefined;
   private stream: NodeJS.ReadableStream | undefined;
   private lost = false;
+  /** The loss being handled; the engine's return is reported only after it. */
+  private lossHandled: Promise<void> = Promise.resolve();
   private stopped = false;
   private retryTimer: NodeJS.Timeout | undefined;
 
-  constructor(log: Logger, socketPath: string, orchestratorId: string) {
-    // No client timeout: it would end the (often quiet) event stream of a live engine. A new
-    // connection per request: a stopping engine still serves the connections it has open.
-    // (docker-modem takes `agent`; dockerode's types leave it out.)
-    const options: Docker.DockerOptions & { agent: Agent } = { socketPath, agent: new Agent({ keepAlive: false }) };
-    this.docker = new Docker(options);
+  constructor(log: Logger, runtime: DockerSandboxRuntime, socketPath: string, orchestratorId: string) {
+    this.runtime = runtime;
     this.socketPath = socketPath;
     this.orchestratorId = orchestratorId;
     this.log = log.child({ component: 'engine-events', dockerSocket: socketPath });
@@ -58,13 +59,17 @@ export class EngineEvents {
   async confirm(): Promise<boolean> {
     if (this.stopped) return true;
     if (this.lost) return false;
-    try {
-      await withTimeout(this.docker.ping(), 'ping');
-      return true;
-    } catch (err) {
-      this.declareLost(`the Docker engine at ${this.socketPath} does not answer (${describe(err)})`);
-      return false;
+    let failure: unknown;
+    for (let check = 0; check < CHECKS_BEFORE_LOST; check++) {
+      try {
+        await this.runtime.answers(ANSWER_TIMEOUT_MS);
+        return true;
+      } catch (err) {
+        failure = err;
+      }
     }
+    this.declareLost(`the Docker engine at ${this.socketPath} does not answer (${describe(failure)})`);
+    return false;
   }
 
   /** Stops following and retrying; idempotent. */
@@ -75,16 +80,7 @@ export class EngineEvents {
   }
 
   private async subscribe(): Promise<void> {
-    const pending = this.docker.getEvents({
-      filters: {
-        type: ['container'],
-        label: [`${LABELS.managed}=true`, `${LABELS.orchestrator}=${this.orchestratorId}`],
-      },
-    });
-    const stream = await withTimeout(pending, 'event subscription').catch((err: unknown) => {
-      void pending.then(destroy, () => undefined); // a late answer must not leave a stream open
-      throw err;
-    });
+    const stream = await this.runtime.containerEvents(this.orchestratorId, ANSWER_TIMEOUT_MS);
     if (this.stopped) {
       destroy(stream);
       return;
@@ -106,7 +102,9 @@ export class EngineEvents {
     this.lost = true;
     this.destroyStream();
     this.log.error({ reason }, 'Docker engine lost');
-    this.handlers?.onLost(reason);
+    this.lossHandled = (this.handlers?.onLost(reason) ?? Promise.resolve()).catch((err: unknown) =>
+      this.log.error({ err }, 'handling the lost engine failed'),
+    );
     this.retry(RESUBSCRIBE_INITIAL_MS);
   }
 
@@ -114,11 +112,14 @@ export class EngineEvents {
     if (this.stopped) return;
     this.retryTimer = setTimeout(() => {
       this.subscribe().then(
-        () => {
+        async () => {
+          await this.lossHandled;
           if (this.stopped) return;
           this.lost = false;
           this.log.info('Docker engine answers again');
-          this.handlers?.onBack();
+          await this.handlers
+            ?.onBack()
+            .catch((err: unknown) => this.log.error({ err }, 'handling the engine coming back failed'));
         },
         (err: unknown) => {
           this.log.debug({ err, delayMs }, 'Docker engine still gone');
@@ -142,15 +143,4 @@ function destroy(stream: NodeJS.ReadableStream): void {
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-function withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`no answer to the ${what} within ${ANSWER_TIMEOUT_MS} ms`)),
-      ANSWER_TIMEOUT_MS,
-    );
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
