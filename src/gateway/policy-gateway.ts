@@ -21,6 +21,7 @@ import type { Logger } from '../logging/index.ts';
 import type { PluginManifest } from '../manifest/index.ts';
 import { parseCertificates } from '../trust/index.ts';
 import {
+  checkSdkProtocolVersion,
   loadProtocol,
   shutdownServer,
   type PluginApiCall,
@@ -190,6 +191,7 @@ export class PolicyGateway {
     const { manifest, identity, granted, tokens } = this.options;
     const request = call.request;
     try {
+      checkSdkProtocolVersion(request.sdk_protocol_version);
       if (request.plugin_id !== manifest.id || request.version !== manifest.version) {
         throw new SandboxError(
           'AUTHENTICATION_FAILED',

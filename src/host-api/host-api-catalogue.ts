@@ -3,6 +3,7 @@ import { SandboxError } from '../errors/index.ts';
 import type { Permission } from '../manifest/index.ts';
 import { nestsDeeperThan } from './json-depth.ts';
 import { PAYLOAD_SCHEMAS as S } from './payload-schemas.ts';
+import type { ResultType } from './result-types.ts';
 
 /**
  * Deepest nesting of arrays and objects a payload may have: far beyond any real data, far below
@@ -14,37 +15,41 @@ export interface HostApi {
   /** The permission a plugin must hold; `null` for its own data and logging. */
   permission: Permission | null;
   schema: z.ZodType;
+  /** What a success carries, as a language-neutral type name (see RESULT_TYPES). */
+  result: ResultType;
 }
 
 /**
- * Every host API a plugin may call, by its wire `api_name`, with the permission it needs and the
- * shape of its JSON payload. The gateway checks both before anything is forwarded.
+ * Every host API a plugin may call, by its wire `api_name`, with the permission it needs, the
+ * shape of its JSON payload and what it answers. The gateway checks the first two before anything
+ * is forwarded; the host's handlers take the payload typed by its schema; every SDK's method table
+ * is checked against this list, exported as JSON (src/protocol/generated/contract.json).
  */
 export const HOST_APIS = {
-  get_courses: { permission: 'read:courses', schema: S.getCourses },
-  get_course: { permission: 'read:courses', schema: S.courseId },
-  add_course: { permission: 'modify:courses', schema: S.addCourse },
-  update_course: { permission: 'modify:courses', schema: S.updateCourse },
-  delete_course: { permission: 'modify:courses', schema: S.courseId },
-  add_courses_batch: { permission: 'modify:courses', schema: S.addCoursesBatch },
-  get_schedule_for_week: { permission: 'read:schedules', schema: S.week },
-  get_current_week: { permission: 'read:schedules', schema: S.empty },
-  check_conflicts: { permission: 'read:schedules', schema: S.checkConflicts },
-  add_schedule_entry: { permission: 'modify:schedules', schema: S.addScheduleEntry },
-  delete_schedule_entry: { permission: 'modify:schedules', schema: S.entryId },
-  emit_event: { permission: 'emit:events', schema: S.emitEvent },
-  get_setting: { permission: 'access:settings', schema: S.settingKey },
-  set_setting: { permission: 'access:settings', schema: S.setSetting },
-  get_all_settings: { permission: 'access:settings', schema: S.empty },
-  get_plugin_data: { permission: null, schema: S.dataKey },
-  set_plugin_data: { permission: null, schema: S.setData },
-  delete_plugin_data: { permission: null, schema: S.dataKey },
-  log_info: { permission: null, schema: S.log },
-  log_warning: { permission: null, schema: S.log },
-  log_error: { permission: null, schema: S.log },
-  log_debug: { permission: null, schema: S.log },
+  get_courses: { permission: 'read:courses', schema: S.getCourses, result: 'Course[]' },
+  get_course: { permission: 'read:courses', schema: S.courseId, result: 'Course' },
+  add_course: { permission: 'modify:courses', schema: S.addCourse, result: 'integer' },
+  update_course: { permission: 'modify:courses', schema: S.updateCourse, result: 'Course' },
+  delete_course: { permission: 'modify:courses', schema: S.courseId, result: 'boolean' },
+  add_courses_batch: { permission: 'modify:courses', schema: S.addCoursesBatch, result: 'integer[]' },
+  get_schedule_for_week: { permission: 'read:schedules', schema: S.week, result: 'WeekSchedule' },
+  get_current_week: { permission: 'read:schedules', schema: S.empty, result: 'integer' },
+  check_conflicts: { permission: 'read:schedules', schema: S.checkConflicts, result: 'ScheduleEntry[]' },
+  add_schedule_entry: { permission: 'modify:schedules', schema: S.addScheduleEntry, result: 'integer' },
+  delete_schedule_entry: { permission: 'modify:schedules', schema: S.entryId, result: 'boolean' },
+  emit_event: { permission: 'emit:events', schema: S.emitEvent, result: 'boolean' },
+  get_setting: { permission: 'access:settings', schema: S.settingKey, result: 'string?' },
+  set_setting: { permission: 'access:settings', schema: S.setSetting, result: 'boolean' },
+  get_all_settings: { permission: 'access:settings', schema: S.empty, result: 'map<string,string>' },
+  get_plugin_data: { permission: null, schema: S.dataKey, result: 'json?' },
+  set_plugin_data: { permission: null, schema: S.setData, result: 'boolean' },
+  delete_plugin_data: { permission: null, schema: S.dataKey, result: 'boolean' },
+  log_info: { permission: null, schema: S.log, result: 'boolean' },
+  log_warning: { permission: null, schema: S.log, result: 'boolean' },
+  log_error: { permission: null, schema: S.log, result: 'boolean' },
+  log_debug: { permission: null, schema: S.log, result: 'boolean' },
   /** Answered by the gateway itself: the region is in the plugin's own shm directory. */
-  notify_shared_memory_ready: { permission: null, schema: S.sharedMemory },
+  notify_shared_memory_ready: { permission: null, schema: S.sharedMemory, result: 'boolean' },
 } as const satisfies Record<string, HostApi>;
 
 export type HostApiName = keyof typeof HOST_APIS;
@@ -105,3 +110,6 @@ export function pluginEventName(sourcePluginId: string, name: string): string {
 export function isInNamespaceOf(sourcePluginId: string, eventName: string): boolean {
   return eventName.startsWith(`${sourcePluginId}/`);
 }
+
+/** The payload a handler of `N` receives: its schema's output, after parsePayload validated it. */
+export type HostApiPayload<N extends HostApiName> = z.output<(typeof HOST_APIS)[N]['schema']>;

@@ -9,4 +9,6 @@ export {
   SYSTEM_SOURCE,
   type HostApi,
   type HostApiName,
+  type HostApiPayload,
 } from './host-api-catalogue.ts';
+export { RESULT_SHAPES, type ResultType } from './result-types.ts';

@@ -1,5 +1,5 @@
 import { SandboxError } from '../errors/index.ts';
-import type { HostApiName } from '../host-api/index.ts';
+import type { HostApiName, HostApiPayload } from '../host-api/index.ts';
 import { pluginEventName, SYSTEM_EVENT_PERMISSIONS, SYSTEM_SOURCE } from '../host-api/index.ts';
 import type { Logger } from '../logging/index.ts';
 import type { CourseStore } from './courses.ts';
@@ -23,15 +23,20 @@ export interface HostStores {
   log: Logger;
 }
 
-// Payloads arrive already validated by the catalogue's schema for their api_name.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Payload = any;
-type Handler = (ctx: CallContext, payload: Payload, host: HostStores) => Promise<unknown>;
+/** A handler of `N`: its payload typed by the catalogue's schema for `N`. */
+type Handler<N extends HostApiName> = (
+  ctx: CallContext,
+  payload: HostApiPayload<N>,
+  host: HostStores,
+) => Promise<unknown>;
+type Handlers = { [N in HostApiName]: Handler<N> };
+/** How the host calls a handler: with the payload parsePayload returned, validated by the same schema. */
+type ValidatedHandler = (ctx: CallContext, payload: unknown, host: HostStores) => Promise<unknown>;
 
 const LOG_LEVELS = { log_info: 'info', log_warning: 'warn', log_error: 'error', log_debug: 'debug' } as const;
 
 /** The reference ClassTop host: one handler per host API. */
-export const HOST_API_HANDLERS: Record<HostApiName, Handler> = {
+const HANDLERS: Handlers = {
   get_courses: async (ctx, p, host) => {
     const courses = await host.courses.list(ctx.tenant);
     if (p.week === undefined) return courses;
@@ -109,6 +114,14 @@ export const HOST_API_HANDLERS: Record<HostApiName, Handler> = {
     throw new SandboxError('NOT_FOUND', 'notify_shared_memory_ready is answered by the gateway, not forwarded');
   },
 };
+
+/**
+ * The handlers as the host server calls them. Each payload comes from parsePayload with the
+ * catalogue's schema of its api_name, the very schema HostApiPayload types the handler by.
+ */
+export const HOST_API_HANDLERS: Readonly<Record<HostApiName, ValidatedHandler>> = HANDLERS as Readonly<
+  Record<HostApiName, ValidatedHandler>
+>;
 
 async function pluginLog(
   host: HostStores,

@@ -2,6 +2,7 @@ import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { SandboxError } from '../errors/index.ts';
 import type { PluginManifest } from '../manifest/index.ts';
+import type { ContainerEnvName } from '../protocol/index.ts';
 import { LABELS } from './labels.ts';
 
 /** Where things are inside every plugin container. */
@@ -102,15 +103,18 @@ export function buildSandboxSpec(input: SandboxSpecInput): SandboxSpec {
     image: input.imageId,
     user: `${input.uid}:${input.gid}`,
     env: {
-      CLASSTOP_PLUGIN_ID: manifest.id,
-      CLASSTOP_PLUGIN_NAME: manifest.name,
-      CLASSTOP_PLUGIN_VERSION: manifest.version,
-      CLASSTOP_PLUGIN_PERMISSIONS: manifest.permissions.join(','),
-      CLASSTOP_PLUGIN_ENTRY: path.posix.join(CONTAINER_PATHS.plugin, manifest.entry),
-      CLASSTOP_PLUGIN_CERTIFICATE: path.posix.join(CONTAINER_PATHS.plugin, manifest.certificate.path),
-      CLASSTOP_GATEWAY_SOCKET: CONTAINER_PATHS.gatewaySocket,
-      CLASSTOP_PLUGIN_SOCKET: CONTAINER_PATHS.pluginSocket,
-      CLASSTOP_TENANT: tenant,
+      // Exactly the variables of the container environment contract (src/protocol/container-env.ts).
+      ...({
+        CLASSTOP_PLUGIN_ID: manifest.id,
+        CLASSTOP_PLUGIN_NAME: manifest.name,
+        CLASSTOP_PLUGIN_VERSION: manifest.version,
+        CLASSTOP_PLUGIN_PERMISSIONS: manifest.permissions.join(','),
+        CLASSTOP_PLUGIN_ENTRY: path.posix.join(CONTAINER_PATHS.plugin, manifest.entry),
+        CLASSTOP_PLUGIN_CERTIFICATE: path.posix.join(CONTAINER_PATHS.plugin, manifest.certificate.path),
+        CLASSTOP_GATEWAY_SOCKET: CONTAINER_PATHS.gatewaySocket,
+        CLASSTOP_PLUGIN_SOCKET: CONTAINER_PATHS.pluginSocket,
+        CLASSTOP_TENANT: tenant,
+      } satisfies Record<ContainerEnvName, string>),
       NODE_ENV: 'production',
     },
     labels: {

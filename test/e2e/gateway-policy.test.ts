@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { status as GrpcStatus } from '@grpc/grpc-js';
+import { PROTOCOL_VERSION } from '../../src/protocol/index.ts';
 import { redisKeys } from '../../src/redis/index.ts';
 import { TestGatewayClient } from '../helpers/gateway-client.ts';
 import { EXAMPLE_TRUST, EXAMPLES, startTestOrchestrator, type TestOrchestrator } from '../helpers/test-orchestrator.ts';
@@ -142,6 +143,18 @@ describe('the policy gateway, over the real unix sockets of running plugins', ()
     );
     const rootInstead = await hello.register(HELLO, '1.0.0', [], readFileSync(path.join(EXAMPLE_TRUST, 'ca/root.pem')));
     assert.equal(rootInstead.code, 'AUTHENTICATION_FAILED');
+  });
+
+  it("Register refuses an SDK of an older protocol major, and accepts the gateway's own or none", async () => {
+    const register = (sdkVersion: string) => hello.register(HELLO, '1.0.0', [], undefined, {}, sdkVersion);
+    const tooOld = await register('0.9');
+    assert.equal(tooOld.code, 'INVALID_REQUEST');
+    assert.equal(
+      tooOld.message,
+      `INVALID_REQUEST: Register: SDK protocol version 0.9 is older than the gateway's minimum ${PROTOCOL_VERSION.split('.')[0]}.0; rebuild the plugin with a newer SDK`,
+    );
+    assert.equal(tooOld.token, '');
+    for (const accepted of [PROTOCOL_VERSION, '']) assert.equal((await register(accepted)).code, 'OK', accepted);
   });
 
   it('a call without the permission gets PERMISSION_DENIED and nothing reaches the host', async () => {

@@ -56,8 +56,16 @@ export class TestGatewayClient {
     permissions: string[] = [],
     certificate: Buffer = EXAMPLE_CERTIFICATE,
     headers: Record<string, string> = {},
+    sdkProtocolVersion = '',
   ): Promise<CallOutcome & { token: string }> {
-    const request = { plugin_id: pluginId, plugin_name: pluginId, version, permissions, certificate };
+    const request = {
+      plugin_id: pluginId,
+      plugin_name: pluginId,
+      version,
+      permissions,
+      certificate,
+      sdk_protocol_version: sdkProtocolVersion,
+    };
     const metadata = new Metadata();
     for (const [key, value] of Object.entries(headers)) metadata.set(key, value);
     return new Promise((resolve) =>
@@ -113,7 +121,7 @@ export class TestGatewayClient {
     if (token !== undefined) metadata.set('session_token', token);
     const stream = this.client.CallStream(metadata);
     const waiting = new Map<number, (response: PluginApiResponse) => void>();
-    stream.on('data', ({ id, response }: PluginApiResult) => waiting.get(id)?.(response));
+    stream.on('data', ({ id, response }: PluginApiResult) => response && waiting.get(id)?.(response));
     const ended = new Promise<CallOutcome>((resolve) => {
       stream.on('error', (err: ServiceError) => resolve(outcome(err, undefined)));
       stream.on('end', () => resolve({ code: 'OK', grpcStatus: 0, message: 'ended', result: null }));

@@ -67,7 +67,7 @@ describe('CallStream: the SDK calls the gateway on one stream', () => {
           held.push(call);
           // Answers the pair in reverse order.
           if (held.length === 2)
-            for (const c of held.reverse()) stream.write({ id: c.id, response: answer(c.request.api_name) });
+            for (const c of held.reverse()) stream.write({ id: c.id, response: answer(c.request?.api_name ?? '') });
         });
       },
     });

@@ -57,7 +57,11 @@ export class CallStream {
   private connected(): ClientDuplexStream<ApiCall, ApiResult> {
     if (this.stream) return this.stream;
     const stream = this.client.CallStream(tokenMetadata(this.token()));
-    stream.on('data', ({ id, response }: ApiResult) => this.settle(id)?.resolve(response));
+    stream.on('data', ({ id, response }: ApiResult) => {
+      const entry = this.settle(id);
+      if (response) entry?.resolve(response);
+      else entry?.reject(failure(GrpcStatus.INTERNAL, `the gateway answered call ${id} without a response`));
+    });
     stream.on('error', (err: ServiceError) => {
       if (this.stream !== stream) return;
       this.stream = undefined;

@@ -1,34 +1,13 @@
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import type { PluginErrorCode } from './generated/classtop-plugin.ts';
+import { ERROR_CODE_METADATA_KEY, GRPC_STATUS } from './generated/error-codes.ts';
 
-/** The protocol's PluginErrorCode names. */
-export type PluginErrorCode =
-  | 'OK'
-  | 'UNKNOWN_ERROR'
-  | 'AUTHENTICATION_FAILED'
-  | 'PERMISSION_DENIED'
-  | 'INVALID_REQUEST'
-  | 'TIMEOUT'
-  | 'NOT_FOUND'
-  | 'ALREADY_EXISTS'
-  | 'RATE_LIMIT_EXCEEDED'
-  | 'INTERNAL_ERROR';
+// The protocol's code names and code → gRPC status table are generated from proto/ and the
+// orchestrator's src/errors/error-codes.ts (scripts/generate-protocol.ts): the SDK ships alone
+// inside the sandbox image, so it carries its own generated copy.
 
-// The protocol's code → gRPC status table (the orchestrator's src/errors/error-codes.ts holds the
-// same; the SDK ships alone inside the sandbox image, so it keeps its own copy).
-const GRPC_STATUS: Record<PluginErrorCode, GrpcStatus> = {
-  OK: GrpcStatus.OK,
-  UNKNOWN_ERROR: GrpcStatus.UNKNOWN,
-  AUTHENTICATION_FAILED: GrpcStatus.UNAUTHENTICATED,
-  PERMISSION_DENIED: GrpcStatus.PERMISSION_DENIED,
-  INVALID_REQUEST: GrpcStatus.INVALID_ARGUMENT,
-  TIMEOUT: GrpcStatus.DEADLINE_EXCEEDED,
-  NOT_FOUND: GrpcStatus.NOT_FOUND,
-  ALREADY_EXISTS: GrpcStatus.ALREADY_EXISTS,
-  RATE_LIMIT_EXCEEDED: GrpcStatus.RESOURCE_EXHAUSTED,
-  INTERNAL_ERROR: GrpcStatus.INTERNAL,
-};
-
-export const ERROR_CODE_METADATA_KEY = 'classtop-error-code';
+export type { PluginErrorCode };
+export { ERROR_CODE_METADATA_KEY };
 
 /** A host API call failed; `code` says why. */
 export class PluginApiError extends Error {
@@ -62,7 +41,8 @@ export class PluginLoadError extends Error {
 /**
  * The message of a failed response: the code first, so that a peer built from the
  * specification's proto alone (no error_code field) reads it (the orchestrator's
- * src/errors/refusal.ts states the same rule).
+ * src/errors/refusal.ts states the same rule; errors.test.ts checks this copy against the examples
+ * in the generated contract).
  */
 export function refusalText(code: PluginErrorCode, message: string): string {
   return message.startsWith(`${code}: `) ? message : `${code}: ${message}`;

@@ -1,16 +1,21 @@
 import { Metadata, type Client, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
-import type { ApiCall, ApiRequest, ApiResponse, ApiResult, PluginEvent } from './protocol.ts';
+import type {
+  ApiCall,
+  ApiRequest,
+  ApiResponse,
+  ApiResult,
+  PluginEvent,
+  RegisterRequest,
+  RegisterResponse,
+} from './protocol.ts';
 
 /** The gateway's RPCs as the SDK calls them (the dynamic client typed). */
 export type GatewayClient = Client & {
   Register(
-    request: { plugin_id: string; plugin_name: string; version: string; permissions: string[]; certificate: Buffer },
+    request: RegisterRequest,
     metadata: Metadata,
     options: { deadline: number },
-    callback: (
-      err: ServiceError | null,
-      response?: { success: boolean; message: string; session_token: string; token_expires_at_ms: number },
-    ) => void,
+    callback: (err: ServiceError | null, response?: RegisterResponse) => void,
   ): void;
   CallApi(
     request: ApiRequest,

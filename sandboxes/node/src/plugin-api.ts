@@ -33,6 +33,40 @@ export interface ScheduleEntry {
 export type WeekSchedule = Record<string, ScheduleEntry[]>;
 
 /**
+ * The SDK's method table: each host API's wire `api_name` → the PluginAPI method that calls it, and
+ * the permission it needs. plugin-api.test.ts checks it against the host API catalogue
+ * (src/protocol/generated/contract.json, generated from src/host-api): an api_name missing here,
+ * misnamed, or with another permission fails it.
+ */
+export const HOST_API_METHODS = {
+  get_courses: { method: 'getCourses', permission: 'read:courses' },
+  get_course: { method: 'getCourse', permission: 'read:courses' },
+  add_course: { method: 'addCourse', permission: 'modify:courses' },
+  update_course: { method: 'updateCourse', permission: 'modify:courses' },
+  delete_course: { method: 'deleteCourse', permission: 'modify:courses' },
+  add_courses_batch: { method: 'addCoursesBatch', permission: 'modify:courses' },
+  get_schedule_for_week: { method: 'getScheduleForWeek', permission: 'read:schedules' },
+  get_current_week: { method: 'getCurrentWeek', permission: 'read:schedules' },
+  check_conflicts: { method: 'checkConflicts', permission: 'read:schedules' },
+  add_schedule_entry: { method: 'addScheduleEntry', permission: 'modify:schedules' },
+  delete_schedule_entry: { method: 'deleteScheduleEntry', permission: 'modify:schedules' },
+  emit_event: { method: 'emitEvent', permission: 'emit:events' },
+  get_setting: { method: 'getSetting', permission: 'access:settings' },
+  set_setting: { method: 'setSetting', permission: 'access:settings' },
+  get_all_settings: { method: 'getAllSettings', permission: 'access:settings' },
+  get_plugin_data: { method: 'getPluginData', permission: null },
+  set_plugin_data: { method: 'setPluginData', permission: null },
+  delete_plugin_data: { method: 'deletePluginData', permission: null },
+  log_info: { method: 'logInfo', permission: null },
+  log_warning: { method: 'logWarning', permission: null },
+  log_error: { method: 'logError', permission: null },
+  log_debug: { method: 'logDebug', permission: null },
+  notify_shared_memory_ready: { method: 'notifySharedMemoryReady', permission: null },
+} as const satisfies Record<string, { method: keyof PluginAPI; permission: string | null }>;
+
+export type HostApiName = keyof typeof HOST_API_METHODS;
+
+/**
  * The host API offered to a plugin (specification "Plugin API"), in camelCase. Every method is
  * one call through the gateway, on its CallStream; failures reject with PluginApiError or
  * PermissionDeniedError.
@@ -79,30 +113,35 @@ export class PluginAPI {
     );
   }
 
+  /** One host API of the method table: its api_name is checked by the compiler. */
+  private invoke<T>(apiName: HostApiName, payload?: Record<string, unknown>): Promise<T> {
+    return this.call<T>(apiName, payload);
+  }
+
   // ---- courses ----
   getCourses(): Promise<Course[]> {
-    return this.call('get_courses');
+    return this.invoke('get_courses');
   }
   getCourse(courseId: number): Promise<Course> {
-    return this.call('get_course', { course_id: courseId });
+    return this.invoke('get_course', { course_id: courseId });
   }
   addCourse(name: string, teacher?: string | null, location?: string | null, color?: string | null): Promise<number> {
-    return this.call('add_course', { name, teacher, location, color });
+    return this.invoke('add_course', { name, teacher, location, color });
   }
   updateCourse(courseId: number, changes: Partial<NewCourse>): Promise<Course> {
-    return this.call('update_course', { course_id: courseId, ...changes });
+    return this.invoke('update_course', { course_id: courseId, ...changes });
   }
   deleteCourse(courseId: number): Promise<boolean> {
-    return this.call('delete_course', { course_id: courseId });
+    return this.invoke('delete_course', { course_id: courseId });
   }
   /** Adds all the courses in one round trip, all or none. */
   addCoursesBatch(courses: NewCourse[]): Promise<number[]> {
-    return this.call('add_courses_batch', { courses });
+    return this.invoke('add_courses_batch', { courses });
   }
 
   // ---- schedule ----
   getScheduleForWeek(week: number): Promise<WeekSchedule> {
-    return this.call('get_schedule_for_week', { week });
+    return this.invoke('get_schedule_for_week', { week });
   }
   addScheduleEntry(
     courseId: number,
@@ -111,7 +150,7 @@ export class PluginAPI {
     endTime: string,
     weeks: number[] = [],
   ): Promise<number> {
-    return this.call('add_schedule_entry', {
+    return this.invoke('add_schedule_entry', {
       course_id: courseId,
       day_of_week: dayOfWeek,
       start_time: startTime,
@@ -120,10 +159,10 @@ export class PluginAPI {
     });
   }
   deleteScheduleEntry(entryId: number): Promise<boolean> {
-    return this.call('delete_schedule_entry', { entry_id: entryId });
+    return this.invoke('delete_schedule_entry', { entry_id: entryId });
   }
   getCurrentWeek(): Promise<number> {
-    return this.call('get_current_week');
+    return this.invoke('get_current_week');
   }
   checkConflicts(
     dayOfWeek: number,
@@ -132,7 +171,7 @@ export class PluginAPI {
     weeks: number[] = [],
     excludeEntryId?: number,
   ): Promise<ScheduleEntry[]> {
-    return this.call('check_conflicts', {
+    return this.invoke('check_conflicts', {
       day_of_week: dayOfWeek,
       start_time: startTime,
       end_time: endTime,
@@ -144,7 +183,7 @@ export class PluginAPI {
   // ---- events ----
   /** Emits `eventName`; subscribers receive it as `<this plugin's id>/<eventName>`. */
   emitEvent(eventName: string, data: unknown = {}): Promise<boolean> {
-    return this.call('emit_event', { event_name: eventName, data });
+    return this.invoke('emit_event', { event_name: eventName, data });
   }
   /** Listens to an event by name (`'*'` for all); the gateway delivers only what the plugin may read. */
   on(eventName: string, listener: EventListener): void {
@@ -156,44 +195,44 @@ export class PluginAPI {
 
   // ---- settings ----
   getSetting(key: string): Promise<string | null> {
-    return this.call('get_setting', { key });
+    return this.invoke('get_setting', { key });
   }
   setSetting(key: string, value: string): Promise<boolean> {
-    return this.call('set_setting', { key, value });
+    return this.invoke('set_setting', { key, value });
   }
   getAllSettings(): Promise<Record<string, string>> {
-    return this.call('get_all_settings');
+    return this.invoke('get_all_settings');
   }
 
   // ---- plugin private data ----
   getPluginData<T = unknown>(key: string): Promise<T | null> {
-    return this.call('get_plugin_data', { key });
+    return this.invoke('get_plugin_data', { key });
   }
   setPluginData(key: string, value: unknown): Promise<boolean> {
-    return this.call('set_plugin_data', { key, value });
+    return this.invoke('set_plugin_data', { key, value });
   }
   deletePluginData(key: string): Promise<boolean> {
-    return this.call('delete_plugin_data', { key });
+    return this.invoke('delete_plugin_data', { key });
   }
 
   // ---- shared memory ----
   /** Announces a region of the plugin's /dev/shm as ready for the host (see SharedMemory). */
   notifySharedMemoryReady(name: string, size: number): Promise<boolean> {
-    return this.call('notify_shared_memory_ready', { name, size });
+    return this.invoke('notify_shared_memory_ready', { name, size });
   }
 
   // ---- logging ----
   logInfo(message: string): Promise<boolean> {
-    return this.call('log_info', { message });
+    return this.invoke('log_info', { message });
   }
   logWarning(message: string): Promise<boolean> {
-    return this.call('log_warning', { message });
+    return this.invoke('log_warning', { message });
   }
   logError(message: string): Promise<boolean> {
-    return this.call('log_error', { message });
+    return this.invoke('log_error', { message });
   }
   logDebug(message: string): Promise<boolean> {
-    return this.call('log_debug', { message });
+    return this.invoke('log_debug', { message });
   }
 
   /** Closes the call and event streams; the runner calls it on shutdown. */

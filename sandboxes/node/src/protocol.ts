@@ -10,50 +10,20 @@ import { fileURLToPath } from 'node:url';
 
 const PROTO_FILE = fileURLToPath(new URL('../proto/classtop_plugin.proto', import.meta.url));
 
-export interface PluginEvent {
-  event_name: string;
-  event_data: Buffer;
-  timestamp: number;
-  source_plugin_id: string;
-  timestamp_ms: number;
-}
-
-export interface ApiRequest {
-  api_name: string;
-  payload: Buffer;
-  metadata: Record<string, string>;
-}
-
-export interface ApiResponse {
-  success: boolean;
-  error_message: string;
-  result: Buffer;
-  error_code: string;
-}
-
-/** One call on the gateway's CallStream, answered by the ApiResult with its id. */
-export interface ApiCall {
-  id: number;
-  request: ApiRequest;
-  deadline_ms: number;
-}
-
-export interface ApiResult {
-  id: number;
-  response: ApiResponse;
-}
-
-export interface LifecycleRequest {
-  action: 'ENABLE' | 'DISABLE' | 'RELOAD' | 'SHUTDOWN';
-  state_data: Buffer;
-}
-
-export interface LifecycleResponse {
-  success: boolean;
-  message: string;
-  saved_state: Buffer;
-  error_code: string;
-}
+// The message types are generated from proto/classtop_plugin.proto (scripts/generate-protocol.ts,
+// `npm run generate`, into generated/): the SDK ships alone in its image with its own copy.
+export type {
+  PluginEvent,
+  PluginApiRequest as ApiRequest,
+  PluginApiResponse as ApiResponse,
+  PluginApiCall as ApiCall,
+  PluginApiResult as ApiResult,
+  PluginLifecycleRequest as LifecycleRequest,
+  PluginLifecycleResponse as LifecycleResponse,
+  PluginRegisterRequest as RegisterRequest,
+  PluginRegisterResponse as RegisterResponse,
+} from './generated/classtop-plugin.ts';
+export { PROTOCOL_VERSION } from './generated/classtop-plugin.ts';
 
 let service: ServiceClientConstructor | undefined;
 

@@ -9,18 +9,24 @@ import type { ServiceError } from '@grpc/grpc-js';
 import { Metadata } from '@grpc/grpc-js';
 import { PluginLoadError } from './errors.ts';
 import type { GatewayClient } from './gateway-client.ts';
+import type { ContainerEnvName } from './generated/container-env.ts';
 import { PluginAPI } from './plugin-api.ts';
 import { Plugin } from './plugin.ts';
 import { PluginServer } from './plugin-server.ts';
-import { gatewayClient } from './protocol.ts';
+import { gatewayClient, PROTOCOL_VERSION, type RegisterRequest } from './protocol.ts';
 
 const CALL_TIMEOUT_MS = 30_000;
 const REGISTER_TIMEOUT_MS = 10_000;
 /** Re-register when this fraction of the session token's lifetime has passed. */
 const TOKEN_REFRESH_AT = 0.8;
 
-function required(name: string): string {
-  const value = process.env[name];
+/** A variable of the container environment contract (generated/container-env.ts), or undefined. */
+function optional(name: ContainerEnvName): string | undefined {
+  return process.env[name];
+}
+
+function required(name: ContainerEnvName): string {
+  const value = optional(name);
   if (!value)
     throw new PluginLoadError(
       `environment variable ${name} is not set; the runner runs inside a classtop-sandbox container`,
@@ -29,7 +35,7 @@ function required(name: string): string {
 }
 
 function permissionsFromEnv(): string[] {
-  return (process.env.CLASSTOP_PLUGIN_PERMISSIONS ?? '').split(',').filter(Boolean);
+  return (optional('CLASSTOP_PLUGIN_PERMISSIONS') ?? '').split(',').filter(Boolean);
 }
 
 async function loadPlugin(entry: string, api: PluginAPI): Promise<Plugin> {
@@ -47,13 +53,15 @@ async function loadPlugin(entry: string, api: PluginAPI): Promise<Plugin> {
 }
 
 function register(client: GatewayClient, api: PluginAPI): Promise<number> {
-  const certificatePath = process.env.CLASSTOP_PLUGIN_CERTIFICATE ?? '/plugin/plugin.crt';
-  const request = {
+  const certificatePath = optional('CLASSTOP_PLUGIN_CERTIFICATE') ?? '/plugin/plugin.crt';
+  const request: RegisterRequest = {
     plugin_id: required('CLASSTOP_PLUGIN_ID'),
-    plugin_name: process.env.CLASSTOP_PLUGIN_NAME ?? '',
+    plugin_name: optional('CLASSTOP_PLUGIN_NAME') ?? '',
     version: required('CLASSTOP_PLUGIN_VERSION'),
     permissions: permissionsFromEnv(),
     certificate: existsSync(certificatePath) ? readFileSync(certificatePath) : Buffer.alloc(0),
+    // The gateway refuses an SDK whose protocol major is older than its own, saying so.
+    sdk_protocol_version: PROTOCOL_VERSION,
   };
   return new Promise((resolve, reject) =>
     client.Register(
