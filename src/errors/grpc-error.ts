@@ -1,6 +1,6 @@
 import { Metadata, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 import { ERROR_CODES, ERROR_CODE_METADATA_KEY, errorCodeFromGrpcStatus, isPluginErrorCode } from './error-codes.ts';
-import { refusalText } from './refusal.ts';
+import { refusalReason, refusalText } from './refusal.ts';
 import { SandboxError } from './sandbox-error.ts';
 
 /**
@@ -17,7 +17,5 @@ export function toGrpcStatus(err: SandboxError): Partial<StatusObject> {
 export function fromGrpcError(err: ServiceError, context: string): SandboxError {
   const trailer = err.metadata?.get(ERROR_CODE_METADATA_KEY)[0];
   const code = isPluginErrorCode(trailer) ? trailer : errorCodeFromGrpcStatus(err.code);
-  const details = err.details || err.message;
-  const reason = details.startsWith(`${code}: `) ? details.slice(code.length + 2) : details;
-  return new SandboxError(code, `${context}: ${reason}`, { cause: err });
+  return new SandboxError(code, `${context}: ${refusalReason(err.details || err.message)}`, { cause: err });
 }

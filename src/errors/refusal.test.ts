@@ -18,5 +18,7 @@ describe('a refusal carried in a response body', () => {
     assert.equal(bare.code, 'UNKNOWN_ERROR', 'success false with no code is still a failure');
     assert.equal(bare.message, 'p.f: it broke');
     assert.equal(refusalFromResponse({}, '', 'p.f').message, 'p.f: failed without a message');
+    const notACode = refusalFromResponse({ error_code: 'TIMEOUT' }, 'HTTP_PROXY: unset', 'p.f');
+    assert.equal(notACode.message, 'p.f: HTTP_PROXY: unset', 'only a PluginErrorCode is taken off the message');
   });
 });

@@ -13,6 +13,18 @@ export function refusalText(code: PluginErrorCode, message: string): string {
 
 const CODE_PREFIX = /^([A-Z_]+): /;
 
+/** The code a refusal's message starts with, when it starts with a PluginErrorCode's name. */
+function codePrefix(message: string): PluginErrorCode | undefined {
+  const prefixed = CODE_PREFIX.exec(message)?.[1];
+  return isPluginErrorCode(prefixed) ? prefixed : undefined;
+}
+
+/** A refusal's message without the code it starts with (the code travels on its own). */
+export function refusalReason(message: string): string {
+  const code = codePrefix(message);
+  return code === undefined ? message : message.slice(code.length + 2);
+}
+
 /**
  * The SandboxError a failed response stands for: its `error_code`, or for a peer that sets only
  * the specification's fields, the code its message starts with (UNKNOWN_ERROR when neither).
@@ -22,11 +34,11 @@ export function refusalFromResponse(
   message: string,
   context: string,
 ): SandboxError {
-  const prefixed = CODE_PREFIX.exec(message)?.[1];
+  const prefixed = codePrefix(message);
   const given = response.error_code;
   let code: PluginErrorCode = 'UNKNOWN_ERROR';
   if (isPluginErrorCode(given) && given !== 'OK') code = given;
-  else if (isPluginErrorCode(prefixed) && prefixed !== 'OK') code = prefixed;
-  const reason = message.replace(CODE_PREFIX, '') || 'failed without a message';
+  else if (prefixed !== undefined && prefixed !== 'OK') code = prefixed;
+  const reason = refusalReason(message) || 'failed without a message';
   return new SandboxError(code, `${context}: ${reason}`);
 }

@@ -119,8 +119,9 @@ export class PluginAPI {
   }
 
   // ---- courses ----
-  getCourses(): Promise<Course[]> {
-    return this.invoke('get_courses');
+  /** Every course, or with `week` those scheduled in that week (the specification's `{"week": 1}`). */
+  getCourses(week?: number): Promise<Course[]> {
+    return this.invoke('get_courses', week === undefined ? {} : { week });
   }
   getCourse(courseId: number): Promise<Course> {
     return this.invoke('get_course', { course_id: courseId });
