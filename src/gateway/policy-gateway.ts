@@ -39,8 +39,7 @@ import { limitMetadata } from './metadata-limit.ts';
 import { enforcePingPolicy } from './ping-policy.ts';
 import type { SessionIdentity, SessionTokens } from './session-tokens.ts';
 import { TokenBucket } from './token-bucket.ts';
-import type { UpstreamCalls } from './upstream-calls.ts';
-import type { Upstream } from './upstream.ts';
+import type { Upstream, UpstreamCalls } from '../upstream/index.ts';
 
 const SHUTDOWN_GRACE_MS = 2_000;
 /** Room for the envelope around a payload of the maximum size. */
