@@ -1,4 +1,5 @@
-export { PolicyGateway, type GatewayOptions, type CallLimits } from './policy-gateway.ts';
+export { PolicyGateway } from './policy-gateway.ts';
+export type { GatewayOptions, CallLimits } from './gateway-options.ts';
 export { createAuditLog, type AuditLog, type AuditRecord } from './audit-log.ts';
 export { SessionTokens, type SessionIdentity } from './session-tokens.ts';
 // The upstream contract lives in src/upstream; these names stay here while branches written
