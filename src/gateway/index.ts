@@ -1,7 +1,15 @@
-export { PolicyGateway, type GatewayOptions, type CallLimits } from './policy-gateway.ts';
+export { PolicyGateway } from './policy-gateway.ts';
+export type { GatewayOptions, CallLimits } from './gateway-options.ts';
 export { createAuditLog, type AuditLog, type AuditRecord } from './audit-log.ts';
 export { SessionTokens, type SessionIdentity } from './session-tokens.ts';
-export { UpstreamHost, type UpstreamTls } from './upstream-host.ts';
-export type { UpstreamCalls, CallChannel } from './upstream-calls.ts';
-export { LocalUpstream, type LocalHost } from './local-upstream.ts';
-export type { Upstream } from './upstream.ts';
+// The upstream contract lives in src/upstream; these names stay here while branches written
+// against the old surface merge. New code imports them from '../upstream/index.ts'.
+export {
+  LocalUpstream,
+  UpstreamHost,
+  type CallChannel,
+  type LocalHost,
+  type Upstream,
+  type UpstreamCalls,
+  type UpstreamTls,
+} from '../upstream/index.ts';

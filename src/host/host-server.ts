@@ -10,7 +10,6 @@ import {
 import type { Redis } from 'ioredis';
 import { asSandboxError, SandboxError, toGrpcStatus } from '../errors/index.ts';
 import { findHostApi, parsePayload } from '../host-api/index.ts';
-import type { CallChannel, LocalHost } from '../gateway/index.ts';
 import type { Logger } from '../logging/index.ts';
 import {
   loadProtocol,
@@ -22,6 +21,7 @@ import {
   type PluginEvent,
   type WatchEventsRequest,
 } from '../protocol/index.ts';
+import type { CallChannel, LocalHost } from '../upstream/index.ts';
 import { CourseStore } from './courses.ts';
 import { EventBus, type HostEvent } from './event-bus.ts';
 import { HOST_API_HANDLERS, type HostStores } from './host-api-handlers.ts';

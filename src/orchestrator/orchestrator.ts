@@ -3,14 +3,7 @@ import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { SandboxConfig, TenantConfig } from '../config/index.ts';
 import { SandboxError } from '../errors/index.ts';
-import {
-  createAuditLog,
-  LocalUpstream,
-  SessionTokens,
-  UpstreamHost,
-  type Upstream,
-  type UpstreamTls,
-} from '../gateway/index.ts';
+import { createAuditLog, SessionTokens } from '../gateway/index.ts';
 import { HostServer } from '../host/index.ts';
 import {
   LifecycleQueue,
@@ -25,6 +18,7 @@ import { SandboxMetrics } from '../metrics/index.ts';
 import { connectRedis, redisKeys } from '../redis/index.ts';
 import { DockerSandboxRuntime, EngineEvents, LABELS, removeEmptyShmBase } from '../sandbox/index.ts';
 import { loadTenantTrust, type TenantTrust } from '../trust/index.ts';
+import { LocalUpstream, UpstreamHost, type Upstream, type UpstreamTls } from '../upstream/index.ts';
 import { ManagedPlugin, type PluginStatus } from './managed-plugin.ts';
 import { removeLeftovers } from './leftovers.ts';
 import { checkTenantQuota } from './tenant-quota.ts';

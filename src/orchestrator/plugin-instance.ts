@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { SandboxConfig, TenantConfig } from '../config/index.ts';
 import { SandboxError } from '../errors/index.ts';
-import { PolicyGateway, type AuditLog, type SessionTokens, type Upstream } from '../gateway/index.ts';
+import { PolicyGateway, type AuditLog, type SessionTokens } from '../gateway/index.ts';
 import type { SandboxMetrics } from '../metrics/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { loadManifest, type PluginManifest } from '../manifest/index.ts';
@@ -26,6 +26,7 @@ import {
   type TenantTrust,
   type VerifiedPlugin,
 } from '../trust/index.ts';
+import type { Upstream } from '../upstream/index.ts';
 import { PluginClient } from './plugin-client.ts';
 import { PluginOutput } from './plugin-output.ts';
 

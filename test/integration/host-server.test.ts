@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { SandboxError } from '../../src/errors/index.ts';
-import { LocalUpstream, UpstreamHost, type Upstream, type UpstreamCalls } from '../../src/gateway/index.ts';
+import { LocalUpstream, UpstreamHost, type Upstream, type UpstreamCalls } from '../../src/upstream/index.ts';
 import { HostServer } from '../../src/host/index.ts';
 import type { PluginEvent } from '../../src/protocol/index.ts';
 import { EmbeddedRedis } from '../../src/redis/index.ts';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Server, ServerCredentials, status as GrpcStatus, type ServerDuplexStream } from '@grpc/grpc-js';
 import { SandboxError } from '../../src/errors/index.ts';
-import { UpstreamHost } from '../../src/gateway/index.ts';
+import { UpstreamHost } from '../../src/upstream/index.ts';
 import { loadProtocol, type HostCall, type HostResult, type PluginApiResponse } from '../../src/protocol/index.ts';
 import { pollUntil } from '../helpers/poll.ts';
 
