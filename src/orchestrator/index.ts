@@ -1,3 +1,4 @@
 export { Orchestrator } from './orchestrator.ts';
-export { ManagedPlugin, type PluginStatus } from './managed-plugin.ts';
-export type { SharedMemoryRegion } from './plugin-instance.ts';
+export { ManagedPlugin } from './managed-plugin.ts';
+export type { PluginStatus } from './plugin-status.ts';
+export type { SharedMemoryRegion } from './shared-memory-region.ts';

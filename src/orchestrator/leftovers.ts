@@ -1,7 +1,12 @@
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import type { SandboxConfig } from '../config/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { reapPluginDirectories, removeEmptyShmBase, type DockerSandboxRuntime } from '../sandbox/index.ts';
-import { directoryRoots } from './plugin-instance.ts';
+import { directoryRoots } from './instance-context.ts';
+
+/** Scratch directories under the state directory that only the process that made them uses. */
+const STATE_SCRATCH_DIRS = ['bundles', 'unpacked', 'discover'];
 
 /**
  * Removes every container labelled as made by this orchestrator (in parallel: each may take the
@@ -30,4 +35,16 @@ export async function removeLeftovers(
     );
   }
   return { containers: containers.length, directories };
+}
+
+/**
+ * At start: removes what an earlier run of this orchestrator left behind (containers, sockets,
+ * shm directories) and its scratch copies of plugins (snapshots, unpacked archives).
+ */
+export async function reapLeftovers(runtime: DockerSandboxRuntime, config: SandboxConfig, log: Logger): Promise<void> {
+  const { containers, directories } = await removeLeftovers(runtime, config, log);
+  for (const kind of STATE_SCRATCH_DIRS) {
+    await rm(path.join(config.stateDir, config.orchestratorId, kind), { recursive: true, force: true });
+  }
+  if (containers + directories > 0) log.info({ containers, directories }, 'leftovers removed');
 }
