@@ -15,9 +15,11 @@ export async function statusCommand(admin: string, json: boolean): Promise<void>
     p.state,
     p.containerId?.slice(0, 12) ?? '-',
     p.signer ? p.signer.subject : p.state === 'ERROR' ? '-' : 'unsigned',
+    p.sdkProtocolVersion ?? '-',
     firstLine(p.lastError),
   ]);
-  process.stdout.write(table(['TENANT', 'PLUGIN', 'VERSION', 'STATE', 'CONTAINER', 'SIGNED BY', 'LAST ERROR'], rows));
+  const header = ['TENANT', 'PLUGIN', 'VERSION', 'STATE', 'CONTAINER', 'SIGNED BY', 'SDK PROTOCOL', 'LAST ERROR'];
+  process.stdout.write(table(header, rows));
 }
 
 /** One admin API request; errors come back as SandboxError with the API's code and message. */

@@ -2,6 +2,7 @@ import type { TenantConfig } from '../config/index.ts';
 import { PolicyGateway } from '../gateway/index.ts';
 import type { Logger } from '../logging/index.ts';
 import type { PluginManifest } from '../manifest/index.ts';
+import type { PluginRegisterRequest } from '../protocol/index.ts';
 import {
   buildSandboxSpec,
   checkSharedMemory,
@@ -60,6 +61,8 @@ export interface Launched {
   output: PluginOutput;
   /** Regions the plugin announced with notify_shared_memory_ready: name → size. */
   regions: Map<string, number>;
+  /** The protocol version its SDK stated at Register; null when it stated none. */
+  sdkProtocolVersion: string | null;
 }
 
 /**
@@ -82,7 +85,7 @@ export async function launchInstance(req: LaunchRequest): Promise<Launched> {
   req.teardown.defer(() => gateway.close());
   await gateway.listen(dirs.gatewaySocket);
   const { containerId, output, exited } = await startContainer(req, dirs);
-  await waitForRegister(req, gateway, output, exited);
+  const registered = await waitForRegister(req, gateway, output, exited);
   // The runner listens on plugin.sock before it registers.
   const client = new PluginClient(await pinPluginSocket(dirs, config.sandboxUid), req.manifest.id);
   req.teardown.defer(async () => {
@@ -92,7 +95,8 @@ export async function launchInstance(req: LaunchRequest): Promise<Launched> {
       .catch((err: unknown) => req.log.debug({ err }, 'SHUTDOWN not answered; removing the container'));
     client.close();
   });
-  return { containerId, dirs, client, output, regions };
+  const sdkProtocolVersion = registered.sdk_protocol_version || null;
+  return { containerId, dirs, client, output, regions, sdkProtocolVersion };
 }
 
 function openGateway(req: LaunchRequest, dirs: PluginDirectories, regions: Map<string, number>): PolicyGateway {
@@ -182,7 +186,7 @@ async function waitForRegister(
   gateway: PolicyGateway,
   output: PluginOutput,
   exited: Promise<Exit>,
-): Promise<void> {
+): Promise<PluginRegisterRequest> {
   const timeoutMs = req.ctx.config.startTimeoutMs;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -199,7 +203,7 @@ async function waitForRegister(
     );
   });
   try {
-    await Promise.race([gateway.registered, timeout, died]);
+    return await Promise.race([gateway.registered, timeout, died]);
   } finally {
     clearTimeout(timer);
     // The race has settled; a later exit is the exit listener's to report, not an unhandled rejection.

@@ -64,6 +64,7 @@ export class PluginRegistry {
       reason: 'INVALID_MANIFEST',
       restarts: 0,
       owner: null,
+      sdkProtocolVersion: null,
     }));
     return [...this.all().map((p) => p.status()), ...refused];
   }

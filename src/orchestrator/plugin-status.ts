@@ -22,6 +22,8 @@ export interface PluginStatus {
   restarts: number;
   /** The orchestrator process that runs it (or last ran it). */
   owner: string | null;
+  /** The protocol version the running plugin's SDK stated at Register; null if none or not running. */
+  sdkProtocolVersion: string | null;
 }
 
 /** What a status is made of: the plugin, the instance that runs here (if any), its recorded state. */
@@ -54,5 +56,6 @@ export function describeStatus(parts: StatusParts): PluginStatus {
     reason: recorded.reason,
     restarts: parts.restarts,
     owner: recorded.owner,
+    sdkProtocolVersion: running?.sdkProtocolVersion ?? null,
   };
 }

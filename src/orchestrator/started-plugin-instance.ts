@@ -30,6 +30,8 @@ export class StartedPluginInstance {
   readonly manifest: PluginManifest;
   readonly verified: VerifiedPlugin;
   readonly containerId: string;
+  /** The protocol version its SDK stated at Register; null when it stated none. */
+  readonly sdkProtocolVersion: string | null;
   private readonly parts: Launched;
   private readonly teardown: TeardownSteps;
   private readonly exits: ExitListener;
@@ -41,6 +43,7 @@ export class StartedPluginInstance {
     this.manifest = started.manifest;
     this.verified = started.verified;
     this.containerId = started.launched.containerId;
+    this.sdkProtocolVersion = started.launched.sdkProtocolVersion;
     this.parts = started.launched;
     this.teardown = started.teardown;
     this.exits = started.exits;

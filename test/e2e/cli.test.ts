@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { after, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/index.ts';
 import type { PluginStatus } from '../../src/orchestrator/index.ts';
+import { PROTOCOL_VERSION } from '../../src/protocol/index.ts';
 import { DockerSandboxRuntime } from '../../src/sandbox/index.ts';
 import { leftovers } from '../helpers/leftovers.ts';
 import { testPort } from '../helpers/orchestrator-process.ts';
@@ -60,9 +61,15 @@ describe('the classtop-sandbox command line', () => {
     );
     assert.equal(plugins[0]?.state, 'ENABLED', stderr);
     assert.equal(plugins[0]?.id, 'com.example.hello-world');
+    assert.equal(plugins[0]?.sdkProtocolVersion, PROTOCOL_VERSION, 'the SDK stated its protocol version at Register');
 
     const table = await cli(['status', '--admin', `127.0.0.1:${port}`]);
-    assert.match(table.stdout, /^TENANT\s+PLUGIN\s+VERSION\s+STATE\s+CONTAINER/);
+    assert.match(table.stdout, /^TENANT\s+PLUGIN\s+VERSION\s+STATE\s+CONTAINER\s+SIGNED BY\s+SDK PROTOCOL/);
+    assert.match(
+      table.stdout,
+      new RegExp(`com\\.example\\.hello-world\\s.*\\s${PROTOCOL_VERSION.replace('.', '\\.')}(\\s|$)`, 'm'),
+      'the table shows the SDK protocol version',
+    );
     assert.match(table.stdout, /school-a\s+com\.example\.hello-world\s+1\.0\.0\s+ENABLED\s+[0-9a-f]{12}/);
 
     const reload = await cli(['reload', 'school-a/com.example.hello-world', '--admin', `127.0.0.1:${port}`]);
