@@ -28,6 +28,7 @@ import { loadTenantTrust, type TenantTrust } from '../trust/index.ts';
 import { ManagedPlugin, type PluginStatus } from './managed-plugin.ts';
 import { removeLeftovers } from './leftovers.ts';
 import { checkTenantQuota } from './tenant-quota.ts';
+import { resolveImages } from './runtime-images.ts';
 import { directoryRoots, discoverPlugin, PluginStartFailure, type InstanceContext } from './plugin-instance.ts';
 
 const HOST_SOCKET = 'host.sock';
@@ -96,7 +97,7 @@ export class Orchestrator {
     const trusts = new Map(this.config.tenants.map((tenant) => [tenant.id, loadTenantTrust(tenant)]));
     for (const [tenant, trust] of trusts) this.reportMalformedCrls(tenant, trust);
     await this.runtime.ping();
-    const nodeImage = await this.runtime.resolveImage(this.config.images.node);
+    const images = await resolveImages(this.runtime, this.config.images, this.log);
     await this.reapLeftovers();
 
     this.redis = connectRedis(redisUrl, this.log);
@@ -130,7 +131,7 @@ export class Orchestrator {
       runtime: this.runtime,
       upstreamFor: (tenant: TenantConfig) => upstreams.get(tenant.id) ?? upstream,
       tokens: new SessionTokens(this.config.sessionSecret, this.config.sessionTokenTtlS * 1000),
-      images: { node: nodeImage },
+      images,
       metrics: this.metrics,
       audit: this.audit.record,
       log: this.log,

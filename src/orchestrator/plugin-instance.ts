@@ -28,6 +28,7 @@ import {
 } from '../trust/index.ts';
 import { PluginClient } from './plugin-client.ts';
 import { PluginOutput } from './plugin-output.ts';
+import { imageFor, type RuntimeImages } from './runtime-images.ts';
 
 const LIFECYCLE_TIMEOUT_MS = 10_000;
 const SHUTDOWN_TIMEOUT_MS = 2_000;
@@ -44,7 +45,7 @@ export interface InstanceContext {
   /** The host a tenant's calls go to: its own, or the orchestrator's. */
   upstreamFor: (tenant: TenantConfig) => Upstream;
   tokens: SessionTokens;
-  images: { node: string };
+  images: RuntimeImages;
   metrics: SandboxMetrics;
   audit: AuditLog;
   log: Logger;
@@ -288,7 +289,7 @@ export class PluginInstance {
       tenant: this.tenant.id,
       instanceId: this.instanceId,
       manifest,
-      imageId: this.ctx.images.node,
+      imageId: imageFor(this.ctx.images, manifest.runtime, config.images),
       uid: config.sandboxUid,
       gid: config.sandboxGid,
       socketDir: this.dirs.socketDir,
