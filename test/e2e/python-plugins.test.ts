@@ -78,7 +78,13 @@ describe('Python plugins, as the specification writes them, in the python sandbo
         },
       ],
       {
-        config: { supervision: { restartInitialMs: 100, restartMaxMs: 400 } },
+        config: {
+          supervision: {
+            restartInitialMs: 100,
+            restartMaxMs: 400,
+            containerHealth: { intervalMs: 300, timeoutMs: 5_000, startPeriodMs: 100, retries: 2 },
+          },
+        },
         beforeStart: async (redis) => {
           subscriber = redis.duplicate();
           subscriber.on('pmessage', (_p: string, _channel: string, message: string) =>
@@ -101,6 +107,41 @@ describe('Python plugins, as the specification writes them, in the python sandbo
     assert.equal(example.state, 'ENABLED', example.lastError ?? '');
     assert.equal(example.signed, true);
     assert.equal(status(SURFACE).state, 'ENABLED', status(SURFACE).lastError ?? '');
+  });
+
+  it('is hardened like the node sandbox: no network, not root, read-only root, python3 -I -B; Docker probes it', async () => {
+    const info = await t.runtime.inspect(status(SURFACE).containerId as string);
+    assert.equal(info.HostConfig.NetworkMode, 'none');
+    assert.equal(info.HostConfig.ReadonlyRootfs, true);
+    assert.deepEqual(info.HostConfig.CapDrop, ['ALL']);
+    assert.equal(info.Config.User, '10001:10001');
+    assert.deepEqual(info.Config.Healthcheck?.Test, [
+      'CMD',
+      PYTHON,
+      '-I',
+      '-B',
+      '/usr/local/lib/classtop/healthcheck.py',
+    ]);
+    const { status: code, body } = await call<Record<string, unknown>>(SURFACE, 'probe');
+    assert.equal(code, 200, JSON.stringify(body));
+    assert.deepEqual(body, {
+      uid: 10001,
+      gid: 10001,
+      interfaces: ['lo'],
+      write_root: 'EROFS',
+      write_plugin: 'EROFS',
+      write_tmp: 'ok',
+      cap_eff: '0000000000000000',
+      no_new_privs: '1',
+      bytecode_cache: false,
+      flags: { isolated: 1, dont_write_bytecode: 1 },
+    });
+    const health = await pollUntil(
+      async () => (await t.runtime.inspect(status(SURFACE).containerId as string)).State.Health?.Status,
+      (s) => s === 'healthy',
+      { intervalMs: POLL_MS, maxPolls: MAX_POLLS },
+    );
+    assert.equal(health, 'healthy', "the image's healthcheck.py got an answer on the plugin socket");
   });
 
   it('sets self.id and self.config (config.json); self.state kept by the plugin', async () => {
@@ -136,7 +177,7 @@ describe('Python plugins, as the specification writes them, in the python sandbo
     assert.deepEqual(JSON.parse(stored ?? 'null'), body);
     // The audit stream is flushed once a second.
     const refused = await pollUntil(
-      () => audit().filter((r) => r.pluginId === SURFACE && r.decision === 'denied'),
+      () => audit().filter((r) => r.pluginId === SURFACE && r.code === 'PERMISSION_DENIED'),
       (list) => list.length >= 3,
       { intervalMs: POLL_MS, maxPolls: MAX_POLLS },
     );
