@@ -15,6 +15,7 @@ import {
   EXAMPLES,
   exampleTrust,
   FIXTURES,
+  NODE_IMAGE,
   REPO_ROOT,
   startTestOrchestrator,
   type TestOrchestrator,
@@ -250,5 +251,36 @@ describe('Python plugins, as the specification writes them, in the python sandbo
     assert.equal(after.restarts, before.restarts + 1);
     assert.notEqual(after.containerId, before.containerId);
     assert.equal((await call(SURFACE, 'whoami')).status, 200);
+  });
+});
+
+describe('a runtime whose image is not built', () => {
+  let t: TestOrchestrator;
+
+  before(async () => {
+    t = await startTestOrchestrator(
+      [
+        {
+          id: TENANT,
+          trust: exampleTrust({ allowUnsigned: true }),
+          plugins: [path.join(EXAMPLES, 'hello-world'), path.join(FIXTURES, 'py-surface')],
+        },
+      ],
+      { config: { images: { node: NODE_IMAGE, python: 'classtop/sandbox-python:not-built' } } },
+    );
+  });
+
+  after(async () => {
+    await t?.stop();
+  });
+
+  it('refuses only the plugins of that runtime, naming the image and the fix; the others run', () => {
+    assert.equal(t.status(TENANT, 'com.example.hello-world').state, 'ENABLED');
+    const python = t.status(TENANT, SURFACE);
+    assert.equal(python.state, 'ERROR');
+    assert.match(
+      python.lastError ?? '',
+      /sandbox image classtop\/sandbox-python:not-built \(images\.python\) is not built; run docker\/build-images\.sh/,
+    );
   });
 });
