@@ -2,6 +2,7 @@
 # Builds the images classtop-sandbox runs, locally, with no registry:
 #   debian:bookworm-slim        (docker/base/build-base.sh: pulled, or debootstrapped and imported)
 #   classtop/sandbox-node       (docker/sandbox-node/Dockerfile; the SDK with its shm-shared addon)
+#   classtop/sandbox-python     (docker/sandbox-python/Dockerfile; Debian's python3-grpcio, the SDK)
 #   classtop/orchestrator       (Dockerfile; only with the argument `orchestrator`)
 # Cached: an image is tagged with a hash of everything it is built from, and not rebuilt while an
 # image with that tag exists.
@@ -67,6 +68,31 @@ build_node_sandbox() {
   log "built $repo:$hash"
 }
 
+build_python_sandbox() {
+  local repo=classtop/sandbox-python hash stage
+  hash="$( { cat docker/sandbox-python/Dockerfile docker/sandbox-python/healthcheck.py proto/classtop_plugin.proto;
+    find sandboxes/python/classtop sandboxes/python/tauri_app -type f -name '*.py' | sort | xargs cat; } |
+    sha256sum | cut -c1-16)"
+  record_tag sandbox-python "$repo:$hash"
+  if docker image inspect "$repo:$hash" >/dev/null 2>&1; then
+    docker tag "$repo:$hash" "$repo:latest"
+    return 0
+  fi
+  log "building $repo:$hash"
+  stage="$(mktemp -d)"
+  trap 'rm -rf "$stage"' RETURN
+  mkdir "$stage/sdk"
+  cp -r sandboxes/python/classtop sandboxes/python/tauri_app "$stage/sdk/"
+  find "$stage/sdk" -name '__pycache__' -prune -exec rm -rf {} +
+  # The stubs, generated from the one proto by Debian's grpc_tools (the same 1.51 as the image's
+  # grpcio), not committed.
+  /usr/bin/python3 -m grpc_tools.protoc -I proto --python_out="$stage/sdk" --grpc_python_out="$stage/sdk" \
+    proto/classtop_plugin.proto
+  cp docker/sandbox-python/healthcheck.py "$stage/healthcheck.py"
+  quiet_build -f docker/sandbox-python/Dockerfile --label "io.classtop.source-hash=$hash" -t "$repo:$hash" -t "$repo:latest" "$stage"
+  log "built $repo:$hash"
+}
+
 build_orchestrator() {
   local repo=classtop/orchestrator node_bin hash stage
   node_bin="$(node_binary)"
@@ -92,4 +118,5 @@ build_orchestrator() {
 }
 
 build_node_sandbox
+build_python_sandbox
 if [ "${1:-}" = orchestrator ]; then build_orchestrator; fi

@@ -112,7 +112,13 @@ export const configSchema = z.strictObject({
     .string()
     .regex(/^[1-9]\d*:[1-9]\d*$/, 'must be UID:GID, both non-zero, e.g. 10001:10001')
     .default('10001:10001'),
-  images: z.strictObject({ node: z.string().default('classtop/sandbox-node:latest') }).prefault({}),
+  /** The sandbox image of each runtime; a plugin runs in the one of its manifest's runtime. */
+  images: z
+    .strictObject({
+      node: z.string().default('classtop/sandbox-node:latest'),
+      python: z.string().default('classtop/sandbox-python:latest'),
+    })
+    .prefault({}),
   /** Lifecycle jobs on BullMQ. */
   lifecycle: z
     .strictObject({

@@ -7,7 +7,7 @@ export {
   type SandboxLimits,
   type WhitelistedPath,
 } from './load-manifest.ts';
-export { SANDBOX_DEFAULTS } from './manifest-schema.ts';
+export { DEFAULT_ENTRIES, SANDBOX_DEFAULTS, type RuntimeType } from './manifest-schema.ts';
 export {
   PERMISSIONS,
   PRIVILEGED_PERMISSIONS,

@@ -156,4 +156,46 @@ describe('loadManifest', () => {
     const disagree = problemsOf(pluginDir(VALID.replace('entry: index.js', 'entry: index.js\n  type: python')));
     assert.match(disagree[0] ?? '', /metadata\.language 'node' disagrees with runtime\.type 'python'/);
   });
+
+  it("accepts appendix B's plugin.yaml as written: the language alone gives the runtime and its entry", () => {
+    const appendixB = `
+metadata:
+  id: "com.example.myplugin"
+  name: "My Plugin"
+  version: "1.0.0"
+  author: "developer@example.com"
+  description: "A sample plugin"
+  homepage: "https://example.com/plugin"
+  language: "python"  # "python" 或 "cpp"
+
+dependencies:
+  classtop_version: ">=2.0.0"
+  python_packages:
+    - requests>=2.28.0
+    - numpy>=1.24.0
+
+permissions:
+  - read:courses
+  - emit:events
+
+privileged_permissions:
+  - privileged:management_sync
+
+certificate:
+  required: true
+  path: "./plugin.crt"
+  fingerprint: "sha256:abc123..."
+
+ipc:
+  protocol: "grpc"  # "grpc", "named_pipes", "shared_memory"
+  address: "localhost:50052"
+  timeout: 30
+`;
+    const manifest = loadManifest(pluginDir(appendixB, { 'plugin.py': '' }), LIMITS);
+    assert.equal(manifest.runtime, 'python');
+    assert.equal(manifest.entry, 'plugin.py');
+    const withoutEntry = problemsOf(pluginDir(appendixB, { 'main.py': '' }));
+    assert.equal(withoutEntry.length, 1);
+    assert.match(withoutEntry[0] ?? '', /^runtime\.entry: .*plugin\.py/);
+  });
 });

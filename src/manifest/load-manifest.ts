@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { SandboxError } from '../errors/index.ts';
-import { manifestSchema, type RawManifest } from './manifest-schema.ts';
+import { DEFAULT_ENTRIES, manifestSchema, type RawManifest, type RuntimeType } from './manifest-schema.ts';
 import { resolveInside } from './plugin-path.ts';
 import type { Permission, PrivilegedPermission } from './permissions.ts';
 
@@ -42,7 +42,7 @@ export interface PluginManifest {
   id: string;
   name: string;
   version: string;
-  runtime: 'node' | 'python' | 'cpp';
+  runtime: RuntimeType;
   /** Canonical plugin directory on the host. */
   directory: string;
   /** Entry point, relative to the plugin directory. */
@@ -87,18 +87,17 @@ export function loadManifest(directory: string, limits: SandboxLimits): PluginMa
   const dir = path.dirname(file);
   const runtime = manifestSchema.shape.runtime.safeParse(asRecord(raw).runtime);
   const sandbox = manifestSchema.shape.sandbox.safeParse(asRecord(raw).sandbox);
-  const entry = runtime.success ? checkEntry(dir, runtime.data.entry, problems) : undefined;
+  const runtimeType = runtime.success
+    ? runtimeTypeOf(runtime.data.type, asRecord(asRecord(raw).metadata), problems)
+    : undefined;
+  const entryName = runtime.data?.entry ?? (runtimeType ? DEFAULT_ENTRIES[runtimeType] : undefined);
+  const entry = entryName === undefined ? undefined : checkEntry(dir, entryName, problems);
   const paths = sandbox.success ? checkSandbox(dir, sandbox.data, limits, problems) : [];
 
-  if (!parsed.success || problems.length > 0 || entry === undefined) throw new ManifestError(file, problems);
-  const data = parsed.data;
-  const runtimeType = data.runtime.type ?? data.metadata.language;
-  if (runtimeType === undefined) throw new ManifestError(file, ['runtime.type: is required (node, python or cpp)']);
-  if (data.metadata.language && data.runtime.type && data.metadata.language !== data.runtime.type) {
-    throw new ManifestError(file, [
-      `metadata.language '${data.metadata.language}' disagrees with runtime.type '${data.runtime.type}'; make them the same`,
-    ]);
+  if (!parsed.success || problems.length > 0 || entry === undefined || runtimeType === undefined) {
+    throw new ManifestError(file, problems);
   }
+  const data = parsed.data;
   const realDirectory = realpathSync(dir);
   const box = data.sandbox;
   return Object.freeze({
@@ -153,6 +152,26 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     return `${field}: is required`;
   }
   return `${field}: ${issue.message}`;
+}
+
+/**
+ * runtime.type, or metadata.language when it is absent; undefined with the problem recorded when
+ * neither says it or they disagree.
+ */
+function runtimeTypeOf(
+  type: RuntimeType | undefined,
+  metadata: Record<string, unknown>,
+  problems: string[],
+): RuntimeType | undefined {
+  const language = manifestSchema.shape.metadata.shape.language.safeParse(metadata.language);
+  if (!language.success) return undefined; // the schema's own problem names it
+  if (type && language.data && type !== language.data) {
+    problems.push(`metadata.language '${language.data}' disagrees with runtime.type '${type}'; make them the same`);
+    return undefined;
+  }
+  const found = type ?? language.data;
+  if (found === undefined) problems.push('runtime.type: is required (node, python or cpp)');
+  return found;
 }
 
 /** The entry's canonical path, or undefined with the problem recorded. */

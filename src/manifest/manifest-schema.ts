@@ -17,6 +17,17 @@ const PLUGIN_ID = /^[a-z][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)+$/;
 // Semantic Versioning 2.0.0, without build metadata.
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/;
 const RUNTIMES = ['node', 'python', 'cpp'] as const;
+export type RuntimeType = (typeof RUNTIMES)[number];
+
+/**
+ * The entry a language implies when plugin.yaml has no runtime section (appendix B's form:
+ * `metadata.language` alone); appendix A's directory layout names these files.
+ */
+export const DEFAULT_ENTRIES: Readonly<Record<RuntimeType, string>> = {
+  node: 'index.js',
+  python: 'plugin.py',
+  cpp: 'build/plugin.so',
+};
 
 const permission = z.string().refine(isPermission, {
   error: (issue) =>
@@ -69,10 +80,13 @@ export const manifestSchema = z.strictObject({
       tls: z.unknown().optional(),
     })
     .prefault({}),
-  runtime: z.strictObject({
-    type: z.enum(RUNTIMES).optional(),
-    entry: z.string().min(1),
-  }),
+  // Optional as a whole: `metadata.language` alone says the type, and the entry defaults by it.
+  runtime: z
+    .strictObject({
+      type: z.enum(RUNTIMES).optional(),
+      entry: z.string().min(1).optional(),
+    })
+    .prefault({}),
   sandbox: z
     .strictObject({
       memory_mb: z.int().positive().default(SANDBOX_DEFAULTS.memory_mb),

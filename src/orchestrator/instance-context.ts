@@ -4,6 +4,7 @@ import type { Upstream } from '../upstream/index.ts';
 import type { Logger } from '../logging/index.ts';
 import type { SandboxMetrics } from '../metrics/index.ts';
 import type { DirectoryRoots, DockerSandboxRuntime } from '../sandbox/index.ts';
+import type { RuntimeImages } from './runtime-images.ts';
 
 /** What the orchestrator shares with every instance. */
 export interface InstanceContext {
@@ -12,7 +13,7 @@ export interface InstanceContext {
   /** The host a tenant's calls go to: its own, or the orchestrator's. */
   upstreamFor: (tenant: TenantConfig) => Upstream;
   tokens: SessionTokens;
-  images: { node: string };
+  images: RuntimeImages;
   metrics: SandboxMetrics;
   audit: AuditLog;
   log: Logger;

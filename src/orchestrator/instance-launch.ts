@@ -21,6 +21,7 @@ import { PluginClient } from './plugin-client.ts';
 import { PluginOutput } from './plugin-output.ts';
 import { PluginStartFailure } from './plugin-start-failure.ts';
 import type { SharedMemoryHandler } from './shared-memory-region.ts';
+import { imageFor } from './runtime-images.ts';
 
 const SHUTDOWN_TIMEOUT_MS = 2_000;
 /** How long an exit report waits for the plugin's last output to arrive. */
@@ -149,7 +150,7 @@ async function startContainer(
     tenant: req.tenant.id,
     instanceId: req.instanceId,
     manifest: req.manifest,
-    imageId: req.ctx.images.node,
+    imageId: imageFor(req.ctx.images, req.manifest.runtime, req.ctx.config.images),
     uid: config.sandboxUid,
     gid: config.sandboxGid,
     socketDir: dirs.socketDir,

@@ -20,6 +20,7 @@ import { Ownership } from './ownership.ts';
 import { PluginRegistry } from './plugin-registry.ts';
 import type { PluginStatus } from './plugin-status.ts';
 import { TeardownSteps } from './teardown-steps.ts';
+import { resolveImages, type RuntimeImages } from './runtime-images.ts';
 
 /** What the orchestrator works with once connected to Redis. */
 interface Connected {
@@ -133,14 +134,14 @@ export class Orchestrator {
     const trusts = new Map(this.config.tenants.map((tenant) => [tenant.id, loadTenantTrust(tenant)]));
     for (const [tenant, trust] of trusts) reportMalformedCrls(this.log, tenant, trust);
     await this.runtime.ping();
-    const nodeImage = await this.runtime.resolveImage(this.config.images.node);
+    const images = await resolveImages(this.runtime, this.config.images, this.log);
     await reapLeftovers(this.runtime, this.config, this.log);
     const connected = await this.connect(redisUrl);
     this.metrics.watch(
       () => this.list(),
       () => this.queueCounts(),
     );
-    const deps = this.pluginDeps(connected, nodeImage);
+    const deps = this.pluginDeps(connected, images);
     for (const tenant of this.config.tenants) {
       await this.registry.discover(deps, tenant, trusts.get(tenant.id) as TenantTrust);
     }
@@ -187,13 +188,13 @@ export class Orchestrator {
     return this.connected;
   }
 
-  private pluginDeps(connected: Connected, nodeImage: string): ManagedPluginDeps {
+  private pluginDeps(connected: Connected, images: RuntimeImages): ManagedPluginDeps {
     const ctx: InstanceContext = {
       config: this.config,
       runtime: this.runtime,
       upstreamFor: (tenant) => this.hosts.upstreamFor(tenant),
       tokens: new SessionTokens(this.config.sessionSecret, this.config.sessionTokenTtlS * 1000),
-      images: { node: nodeImage },
+      images,
       metrics: this.metrics,
       audit: connected.audit.record,
       log: this.log,

@@ -68,6 +68,12 @@ export const NODE_IMAGE = (() => {
   return existsSync(recorded) ? readFileSync(recorded, 'utf8').trim() : 'classtop/sandbox-node:latest';
 })();
 
+/** The python sandbox image docker/build-images.sh built from this checkout, likewise. */
+export const PYTHON_IMAGE = (() => {
+  const recorded = path.join(REPO_ROOT, '.cache/images/sandbox-python');
+  return existsSync(recorded) ? readFileSync(recorded, 'utf8').trim() : 'classtop/sandbox-python:latest';
+})();
+
 /** Writes a config file for `tenants` in a fresh temporary directory; returns its path. */
 export function writeTestConfig(
   tenants: TestTenant[],
@@ -83,7 +89,7 @@ export function writeTestConfig(
     stateDir: path.join(root, 'state'),
     admin: { listen: '127.0.0.1:0' },
     startTimeoutMs: 30_000,
-    images: { node: NODE_IMAGE },
+    images: { node: NODE_IMAGE, python: PYTHON_IMAGE },
     tenants: tenants.map((t) => ({ trust: exampleTrust(), ...t })),
     ...extra,
   };

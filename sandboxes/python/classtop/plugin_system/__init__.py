@@ -1,0 +1,1 @@
+"""The specification's module layout: ``classtop.plugin_system.base`` and ``.exceptions``."""

@@ -1,0 +1,1 @@
+"""ClassTop's own module path, so that a plugin written for ClassTop runs here unmodified."""
