@@ -79,7 +79,10 @@ async function startNext(plugin: Reloadable, source: string): Promise<StartedPlu
   }
 }
 
-/** Moves the state from `old` to `next` while calls are held; on failure enables `old` again. */
+/**
+ * Moves the state from `old` to `next` while calls are held. Whatever step fails, `next` is
+ * removed and `old` serves again with the state it still holds in memory.
+ */
 async function handOver(
   plugin: Reloadable,
   old: StartedPluginInstance,
@@ -87,17 +90,27 @@ async function handOver(
   progress: Progress,
 ): Promise<void> {
   await progress('saving the old version’s state', 45);
-  const state = await old.save();
+  let state: Buffer;
+  try {
+    state = await old.save();
+  } catch (err) {
+    // Nothing was paused yet: the old version never stopped serving.
+    await next.remove();
+    await plugin.record.transition('ENABLED', 'reload failed: the old version could not save its state', {
+      error: recordedError(err, null),
+    });
+    throw err;
+  }
   await progress('disabling and draining the old version', 60);
   plugin.pause();
-  await old.disable();
-  await old.drain(DRAIN_TIMEOUT_MS);
-  await progress('restoring the state into the new version', 75);
   try {
+    await old.disable();
+    await old.drain(DRAIN_TIMEOUT_MS);
+    await progress('restoring the state into the new version', 75);
     await next.enable(state);
   } catch (err) {
     await next.remove();
-    await old.enable(); // the old instance still holds its state in memory
+    await old.enable();
     plugin.resume(old);
     await plugin.record.transition('ENABLED', 'reload failed; the old version was enabled again', {
       error: recordedError(err, null),

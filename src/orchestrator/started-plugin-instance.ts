@@ -69,9 +69,17 @@ export class StartedPluginInstance {
     }
   }
 
-  /** Lifecycle RELOAD: the plugin's onSave, as bytes to hand to the next version. */
+  /**
+   * Lifecycle RELOAD: the plugin's onSave, as bytes to hand to the next version. Its failure, as
+   * ENABLE's, is the plugin's: a job that retried the same reload would meet it again.
+   */
   async save(): Promise<Buffer> {
-    return (await this.client().lifecycle('RELOAD', this.manifest.ipcTimeoutMs)).saved_state;
+    try {
+      return (await this.client().lifecycle('RELOAD', this.manifest.ipcTimeoutMs)).saved_state;
+    } catch (err) {
+      if (!(err instanceof SandboxError)) throw err;
+      throw new PluginStartFailure(err.code, err.message, { cause: err });
+    }
   }
 
   /** Lifecycle DISABLE: onDisable. */

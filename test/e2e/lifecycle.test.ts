@@ -134,6 +134,26 @@ describe('lifecycle jobs: hot reload without lost calls, rollback, crash supervi
     assert.equal((await leftovers(t.config, t.runtime)).containers.filter((c) => c.includes('counter')).length, 1);
   });
 
+  it('an old version that cannot save its state: the reload fails, the new one is removed, the old one serves on', async () => {
+    const before = (await count()).body;
+    const refused = await admin(t.adminUrl, 'POST', `/v1/plugins/school-a/${COUNTER}/functions/refuse_next_save`, {});
+    assert.equal(refused.status, 200, JSON.stringify(refused.body));
+    const failed = await job('reload', COUNTER, { bundle: version('v5', '5.0.0') });
+    assert.equal(failed.state, 'failed');
+    assert.match(failed.failedReason ?? '', /RELOAD failed in the plugin: this instance refuses to save its state/);
+    assert.equal(failed.attemptsMade, 1, "the plugin's own failure is not retried");
+    const after = (await count()).body;
+    assert.deepEqual([after.version, after.count], [before.version, before.count + 1], 'the old one, with its state');
+    const status = t.status('school-a', COUNTER);
+    assert.equal(status.state, 'ENABLED');
+    assert.match(status.lastError ?? '', /could not save its state|refuses to save/);
+    assert.equal(
+      (await leftovers(t.config, t.runtime)).containers.filter((c) => c.includes('counter')).length,
+      1,
+      'the new version started for the reload was removed',
+    );
+  });
+
   it('a new version that does not start is refused; the old one keeps serving', async () => {
     const failed = await job('reload', COUNTER, {
       bundle: version('v4', '4.0.0', (dir) =>
