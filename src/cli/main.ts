@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { SandboxError } from '../errors/index.ts';
+import { buildCommand, initCommand } from './authoring-commands.ts';
 import { lifecycleCommand } from './lifecycle-commands.ts';
 import { adminRequest, statusCommand } from './status-command.ts';
 import { caInit, certIssue, certRevoke, crlUpdate, pack, sign, verifySignature } from './trust-commands.ts';
@@ -18,6 +19,9 @@ Running:
                                        a lifecycle job, with its progress [--admin HOST:PORT] [--no-wait]
 
 Plugin authors:
+  init DIR [--language python|cpp|node] [--id ID] [--name NAME]
+                                       scaffold a plugin (plugin.yaml in appendix B's form, code, README)
+  build DIR [--image IMAGE]            compile a C++ plugin's build/plugin.so in the builder image (no network)
   validate DIR [--config FILE]         check a plugin directory's plugin.yaml
   sign DIR --key KEY --cert CERT       sign every file of a plugin with a developer certificate
   verify-signature DIR [--trust ROOT.pem]... [--crl CRL]...
@@ -79,6 +83,8 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void> | void> = {
   reload: (args) => lifecycleCommand('reload', args, DEFAULT_ADMIN),
   restart: (args) => lifecycleCommand('restart', args, DEFAULT_ADMIN),
   uninstall: (args) => lifecycleCommand('uninstall', args, DEFAULT_ADMIN),
+  init: initCommand,
+  build: buildCommand,
   sign,
   'verify-signature': verifySignature,
   pack,

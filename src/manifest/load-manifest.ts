@@ -75,8 +75,13 @@ export class ManifestError extends SandboxError {
   }
 }
 
+export interface LoadOptions {
+  /** The entry need not exist yet (`classtop-sandbox build` is about to make it). */
+  entryMayBeMissing?: boolean;
+}
+
 /** Reads, validates and resolves `DIR/plugin.yaml`. Throws ManifestError listing every problem. */
-export function loadManifest(directory: string, limits: SandboxLimits): PluginManifest {
+export function loadManifest(directory: string, limits: SandboxLimits, options: LoadOptions = {}): PluginManifest {
   const file = path.join(path.resolve(directory), MANIFEST_FILE);
   const raw = parseYamlFile(file);
   const parsed = manifestSchema.safeParse(raw);
@@ -91,7 +96,8 @@ export function loadManifest(directory: string, limits: SandboxLimits): PluginMa
     ? runtimeTypeOf(runtime.data.type, asRecord(asRecord(raw).metadata), problems)
     : undefined;
   const entryName = runtime.data?.entry ?? (runtimeType ? DEFAULT_ENTRIES[runtimeType] : undefined);
-  const entry = entryName === undefined ? undefined : checkEntry(dir, entryName, problems);
+  const entry =
+    entryName === undefined ? undefined : checkEntry(dir, entryName, options.entryMayBeMissing ?? false, problems);
   const paths = sandbox.success ? checkSandbox(dir, sandbox.data, limits, problems) : [];
 
   if (!parsed.success || problems.length > 0 || entry === undefined || runtimeType === undefined) {
@@ -175,8 +181,9 @@ function runtimeTypeOf(
 }
 
 /** The entry's canonical path, or undefined with the problem recorded. */
-function checkEntry(directory: string, entry: string, problems: string[]): string | undefined {
+function checkEntry(directory: string, entry: string, mayBeMissing: boolean, problems: string[]): string | undefined {
   const resolved = resolveInside(directory, entry);
+  if (!resolved.ok && resolved.missing && mayBeMissing) return path.join(realpathSync(directory), entry);
   if (resolved.ok) return resolved.path;
   problems.push(`runtime.entry: ${resolved.problem}`);
   return undefined;

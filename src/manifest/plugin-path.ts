@@ -9,7 +9,7 @@ import path from 'node:path';
 export function resolveInside(
   root: string,
   relative: string,
-): { ok: true; path: string } | { ok: false; problem: string } {
+): { ok: true; path: string } | { ok: false; problem: string; missing?: true } {
   if (path.isAbsolute(relative)) {
     return { ok: false, problem: `'${relative}' is absolute; give a path relative to the plugin directory` };
   }
@@ -22,7 +22,11 @@ export function resolveInside(
     realRoot = realpathSync(root);
     realTarget = realpathSync(path.join(realRoot, relative));
   } catch {
-    return { ok: false, problem: `'${relative}' does not exist in the plugin directory; create it or fix the path` };
+    return {
+      ok: false,
+      problem: `'${relative}' does not exist in the plugin directory; create it or fix the path`,
+      missing: true,
+    };
   }
   if (realTarget !== realRoot && !realTarget.startsWith(realRoot + path.sep)) {
     return { ok: false, problem: `'${relative}' resolves to ${realTarget}, outside the plugin directory (a symlink?)` };
