@@ -83,7 +83,8 @@ class FakeGateway(rpc.ClassTopPluginServiceServicer):
             await asyncio.Event().wait()
         payload = json.loads(request.payload or b"{}")
         await asyncio.sleep(payload.get("delay", 0))
-        echo = {"gateway": self.name, "api": request.api_name, "payload": payload, "token": metadata.get("session_token")}
+        token = metadata.get("session_token")
+        echo = {"gateway": self.name, "api": request.api_name, "payload": payload, "token": token}
         return pb.PluginApiResponse(success=True, result=json.dumps(echo).encode())
 
 

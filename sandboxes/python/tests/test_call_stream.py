@@ -10,7 +10,7 @@ from tests.fake_gateway import FakeGateway, start
 from classtop.gateway import Gateway
 from classtop.plugin_system.exceptions import PermissionDeniedError, PluginApiError
 
-IDENTITY = {"plugin_id": "com.test.unit", "plugin_name": "Unit", "version": "1.0.0", "permissions": [], "certificate": b""}
+IDENTITY = {"plugin_id": "com.test.unit", "plugin_name": "Unit", "version": "1.0.0", "permissions": []}
 #: Long enough never to be what ends a test's call; the tests' own bound is TEST_BOUND_S.
 CALL_TIMEOUT_S = 30.0
 TEST_BOUND_S = 10.0
