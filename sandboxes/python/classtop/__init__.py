@@ -8,6 +8,7 @@ the host's lifecycle calls and the plugin's exported functions.
 from classtop.plugin_system.base import Plugin, export
 from classtop.plugin_system.exceptions import PermissionDeniedError, PluginApiError, PluginLoadError
 from classtop.plugin_api import Course, PluginAPI, ScheduleEntry
+from classtop.shared_memory import SharedMemory
 
 __all__ = [
     "Course",
@@ -17,5 +18,6 @@ __all__ = [
     "PluginApiError",
     "PluginLoadError",
     "ScheduleEntry",
+    "SharedMemory",
     "export",
 ]

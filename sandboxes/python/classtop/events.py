@@ -1,5 +1,6 @@
-"""The plugin's SubscribeEvents stream: opened with the first listener, closed with the last;
-each event is acknowledged after its listeners ran."""
+"""The plugin's SubscribeEvents stream: opened with the first listener, closed with the last,
+opened again on the gateway's new connection after a reconnection; each event is acknowledged
+after its listeners ran."""
 
 import asyncio
 import inspect
@@ -10,6 +11,7 @@ from typing import Any, Callable, Dict, List, Optional
 import grpc
 
 import classtop_plugin_pb2 as pb
+from classtop.call_stream import CONNECTION_LOST
 from classtop.gateway import Gateway
 
 #: ``"*"`` listens to every event.
@@ -21,6 +23,8 @@ class EventSubscription:
         self._gateway = gateway
         self._listeners: Dict[str, List[Callable[[Any], Any]]] = {}
         self._task: Optional["asyncio.Task[None]"] = None
+        # On a new connection, the stream is opened again there: the same events, subscribed anew.
+        gateway.on_reconnected(self._reopen)
 
     def on(self, name: str, callback: Callable[[Any], Any]) -> None:
         self._listeners.setdefault(name, []).append(callback)
@@ -41,20 +45,32 @@ class EventSubscription:
             self._task.cancel()
             self._task = None
 
+    def _reopen(self) -> None:
+        if not self._listeners:
+            return
+        self.close()
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
     async def _run(self) -> None:
-        stream = self._gateway.stub.SubscribeEvents(metadata=self._gateway.metadata())
+        stream, generation = self._gateway.open_event_stream()
+        lost = False
         try:
             while True:
                 event = await stream.read()
                 if event is grpc.aio.EOF:
+                    lost = True
                     return
                 await self._dispatch(event)
                 await stream.write(pb.PluginEventAck(received=True))
         except grpc.aio.AioRpcError as err:
+            lost = err.code() in CONNECTION_LOST
             if err.code() != grpc.StatusCode.CANCELLED:
                 print(f"[classtop-sdk] event stream failed: {err.code().name}: {err.details()}", file=sys.stderr)
         finally:
             stream.cancel()
+            if lost and self._listeners:
+                # Ended by the gateway's side, not by close(): its connection is gone.
+                self._gateway.connection_lost(generation)
 
     async def _dispatch(self, event: Any) -> None:
         data = _decode(event.event_data)

@@ -64,11 +64,14 @@ async def main() -> None:
     server = await serve(plugin, socket_path, done.set)
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, done.set)
+    gateway.on_lost = done.set  # the gateway did not come back: exit, and the host restarts the plugin
     gateway.keep_token_fresh(me, await gateway.register(me))
     await done.wait()
     api.events.close()
     await server.stop(SERVER_GRACE_S)
     await gateway.close()
+    if gateway.lost:
+        sys.exit(1)
 
 
 def run() -> None:
