@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { lstat, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Logger } from '../logging/index.ts';
@@ -99,6 +99,7 @@ async function resolveInto(req: PythonPackagesRequest, wheelsDir: string, final:
     );
     const report = await readReport(scratch, manifest.id, exitCode, output);
     refuseUnmet(report, manifest.id);
+    await mkdir(req.partialDir, { recursive: true, mode: 0o700 });
     await copyReadOnly(scratch, partial, manifest.id);
     await publish(partial, final);
     log.info({ installed: report.installed, dir: final }, 'python_packages resolved');
