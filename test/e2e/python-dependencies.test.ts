@@ -91,12 +91,13 @@ describe('python_packages and classtop_version: resolved before any plugin conta
   before(async () => {
     const wheel = await buildWheel(scratch);
     const withWheel = [`python_packages: ["${DIST}>=1.0", "requests>=2.28.0"]`];
-    const plugins = [
-      await writePlugin(path.join(scratch, 'wheel'), WHEEL, withWheel, wheel),
-      await writePlugin(path.join(scratch, 'twin'), TWIN, withWheel, wheel),
-      await writePlugin(path.join(scratch, 'unmet'), UNMET, ['python_packages: ["requests>=9"]']),
-      await writePlugin(path.join(scratch, 'future'), FUTURE, ['classtop_version: ">=3.0.0"']),
-    ];
+    // Signed side by side: each `sign` is a CLI process of its own.
+    const plugins = await Promise.all([
+      writePlugin(path.join(scratch, 'wheel'), WHEEL, withWheel, wheel),
+      writePlugin(path.join(scratch, 'twin'), TWIN, withWheel, wheel),
+      writePlugin(path.join(scratch, 'unmet'), UNMET, ['python_packages: ["requests>=9"]']),
+      writePlugin(path.join(scratch, 'future'), FUTURE, ['classtop_version: ">=3.0.0"']),
+    ]);
     t = await startTestOrchestrator([{ id: TENANT, plugins }]);
   });
 
@@ -135,6 +136,32 @@ describe('python_packages and classtop_version: resolved before any plugin conta
     assert.equal(ours?.Source, path.join(cache, readdirSync(cache)[0] ?? '', 'site-packages'));
     assert.equal(existsSync(path.join(t.config.stateDir, t.config.orchestratorId, 'python-packages-partial')), true);
     assert.deepEqual(readdirSync(path.join(t.config.stateDir, t.config.orchestratorId, 'python-packages-partial')), []);
+  });
+
+  it('a restart reuses the resolved directory: no resolver container runs again', async () => {
+    const events = await t.runtime.containerEvents(t.config.orchestratorId, 5_000);
+    const created: string[] = [];
+    events.on('data', (chunk: Buffer) => {
+      for (const line of chunk
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l !== '')) {
+        const event = JSON.parse(line) as { status?: string; Actor?: { Attributes?: Record<string, string> } };
+        if (event.status === 'create') created.push(event.Actor?.Attributes?.['io.classtop.instance'] ?? '?');
+      }
+    });
+    try {
+      const before = status(WHEEL).containerId;
+      const submitted = await admin<{ jobId: string }>(t.adminUrl, 'POST', `/v1/plugins/${TENANT}/${WHEEL}/restart`);
+      await t.orchestrator.waitForJob(submitted.body.jobId, 60_000);
+      assert.equal(status(WHEEL).state, 'ENABLED', status(WHEEL).lastError ?? '');
+      assert.notEqual(status(WHEEL).containerId, before);
+      const info = await t.runtime.inspect(status(WHEEL).containerId as string);
+      // The engine reports the new plugin container's creation before its start; it is the only one.
+      assert.deepEqual(created, [info.Config.Labels['io.classtop.instance']]);
+    } finally {
+      (events as unknown as { destroy(): void }).destroy();
+    }
   });
 
   it('an unsatisfiable requirement is refused with its own reason, naming it and what was found', async () => {
