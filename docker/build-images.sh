@@ -2,7 +2,8 @@
 # Builds the images classtop-sandbox runs, locally, with no registry:
 #   debian:bookworm-slim        (docker/base/build-base.sh: pulled, or debootstrapped and imported)
 #   classtop/sandbox-node       (docker/sandbox-node/Dockerfile; the SDK with its shm-shared addon)
-#   classtop/sandbox-python     (docker/sandbox-python/Dockerfile; Debian's python3-grpcio, the SDK)
+#   classtop/sandbox-python     (docker/sandbox-python/Dockerfile; Debian's python3-grpcio, the SDK,
+#                                and the python3-* packages of docker/sandbox-python/debian-packages.txt)
 #   classtop/orchestrator       (Dockerfile; only with the argument `orchestrator`)
 # Cached: an image is tagged with a hash of everything it is built from, and not rebuilt while an
 # image with that tag exists.
@@ -68,9 +69,20 @@ build_node_sandbox() {
   log "built $repo:$hash"
 }
 
+# The Debian python3-* packages baked into the python image: CLASSTOP_PYTHON_DEBIAN_PACKAGES, or
+# docker/sandbox-python/debian-packages.txt (one a line, # comments).
+python_debian_packages() {
+  if [ -n "${CLASSTOP_PYTHON_DEBIAN_PACKAGES:-}" ]; then
+    echo "$CLASSTOP_PYTHON_DEBIAN_PACKAGES"
+  else
+    sed -e 's/#.*//' docker/sandbox-python/debian-packages.txt | xargs echo
+  fi
+}
+
 build_python_sandbox() {
-  local repo=classtop/sandbox-python hash stage
-  hash="$( { cat docker/sandbox-python/Dockerfile docker/sandbox-python/healthcheck.py proto/classtop_plugin.proto;
+  local repo=classtop/sandbox-python hash stage packages
+  packages="$(python_debian_packages)"
+  hash="$( { echo "$packages"; cat docker/sandbox-python/Dockerfile docker/sandbox-python/healthcheck.py proto/classtop_plugin.proto;
     find sandboxes/python/classtop sandboxes/python/tauri_app -type f -name '*.py' | sort | xargs cat; } |
     sha256sum | cut -c1-16)"
   record_tag sandbox-python "$repo:$hash"
@@ -89,7 +101,8 @@ build_python_sandbox() {
   /usr/bin/python3 -m grpc_tools.protoc -I proto --python_out="$stage/sdk" --grpc_python_out="$stage/sdk" \
     proto/classtop_plugin.proto
   cp docker/sandbox-python/healthcheck.py "$stage/healthcheck.py"
-  quiet_build -f docker/sandbox-python/Dockerfile --label "io.classtop.source-hash=$hash" -t "$repo:$hash" -t "$repo:latest" "$stage"
+  quiet_build -f docker/sandbox-python/Dockerfile --build-arg "PYTHON_DEBIAN_PACKAGES=$packages" \
+    --label "io.classtop.source-hash=$hash" -t "$repo:$hash" -t "$repo:latest" "$stage"
   log "built $repo:$hash"
 }
 

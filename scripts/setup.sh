@@ -35,9 +35,11 @@ apt_install() {
 
 ensure_system_packages() {
   # gcc and libc6-dev build the shm-map addon (src/sandbox/native) at `npm run build`. Debian's
-  # gRPC for Python and C++ are the independent clients the tests speak to the gateway with.
+  # gRPC for Python and C++ are the independent clients the tests speak to the gateway with; pip,
+  # setuptools and wheel build the tests' local wheels, packaging runs classtop.deps' unit tests.
   local pkgs=(redis-server debootstrap openssl ca-certificates gcc libc6-dev
-    python3-grpcio python3-protobuf python3-grpc-tools g++ pkg-config libgrpc++-dev libprotobuf-dev protobuf-compiler-grpc)
+    python3-grpcio python3-protobuf python3-grpc-tools python3-packaging python3-pip python3-setuptools python3-wheel
+    g++ pkg-config libgrpc++-dev libprotobuf-dev protobuf-compiler-grpc)
   # docker.io brings dockerd; a machine that already has an engine (docker CLI answering) keeps it.
   if ! command -v dockerd >/dev/null 2>&1; then pkgs+=(docker.io); fi
   apt_install "${pkgs[@]}"

@@ -1,8 +1,12 @@
+import semver from 'semver';
 import { z } from 'zod';
+import { CLASSTOP_HOST_VERSION } from '../host-api/index.ts';
 import { PERMISSIONS, PRIVILEGED_PERMISSIONS } from '../manifest/index.ts';
 
 const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,30}$/;
 const ORCHESTRATOR_ID = /^[a-z0-9][a-z0-9-]{0,23}$/;
+/** The ClassTop version a host implements; plugins' `dependencies.classtop_version` is checked against it. */
+const classtopVersion = z.string().refine((v) => semver.valid(v) !== null, 'must be a version such as 2.0.0');
 const LISTEN = /^(\[[0-9a-fA-F:]+\]|[0-9.]+|localhost):\d{1,5}$/;
 
 const tenantSchema = z.strictObject({
@@ -18,6 +22,8 @@ const tenantSchema = z.strictObject({
   upstream: z
     .strictObject({
       address: z.string().min(1),
+      /** The ClassTop version this host implements; the orchestrator's `upstream.classtopVersion` when omitted. */
+      classtopVersion: classtopVersion.optional(),
       tls: z
         .strictObject({
           /** PEM CA bundle that signed the host's certificate. */
@@ -104,6 +110,8 @@ export const configSchema = z.strictObject({
       /** `builtin` (the reference host on Redis), `unix:///path/host.sock`, or `HOST:PORT`. */
       address: z.string().default('builtin'),
       timeoutMs: z.int().positive().max(60_000).default(5_000),
+      /** The ClassTop version this host implements (an operator's own host may differ from the built-in one). */
+      classtopVersion: classtopVersion.default(CLASSTOP_HOST_VERSION),
     })
     .prefault({}),
   sessionTokenTtlS: z.int().positive().max(86_400).default(3_600),

@@ -52,6 +52,7 @@ const manifest: PluginManifest = {
   privilegedPermissions: [],
   ipcTimeoutMs: DEADLINE_MS,
   certificate: { path: '', fingerprint: null },
+  dependencies: { classtopVersion: null, pythonPackages: [] },
   sandbox: { memoryMb: 64, cpus: 1, pids: 16, shmMb: 1, tmpMb: 1, paths: [] },
 };
 

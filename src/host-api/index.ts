@@ -12,3 +12,4 @@ export {
   type HostApiPayload,
 } from './host-api-catalogue.ts';
 export { RESULT_SHAPES, type ResultType } from './result-types.ts';
+export { CLASSTOP_HOST_VERSION } from './classtop-version.ts';

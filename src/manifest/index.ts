@@ -7,6 +7,7 @@ export {
   type SandboxLimits,
   type WhitelistedPath,
 } from './load-manifest.ts';
+export { MAX_PYTHON_PACKAGES, type PluginDependencies } from './manifest-dependencies.ts';
 export { DEFAULT_ENTRIES, SANDBOX_DEFAULTS, type RuntimeType } from './manifest-schema.ts';
 export {
   PERMISSIONS,

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { SandboxError } from '../errors/index.ts';
+import { toPluginDependencies, type PluginDependencies } from './manifest-dependencies.ts';
 import { DEFAULT_ENTRIES, manifestSchema, type RawManifest, type RuntimeType } from './manifest-schema.ts';
 import { resolveInside } from './plugin-path.ts';
 import type { Permission, PrivilegedPermission } from './permissions.ts';
@@ -52,6 +53,8 @@ export interface PluginManifest {
   ipcTimeoutMs: number;
   /** plugin.yaml's certificate section: where plugin.crt is, and the pinned fingerprint. */
   certificate: { path: string; fingerprint: string | null };
+  /** plugin.yaml's dependencies section: checked by the dependency step before any container. */
+  dependencies: PluginDependencies;
   sandbox: {
     memoryMb: number;
     cpus: number;
@@ -99,6 +102,9 @@ export function loadManifest(directory: string, limits: SandboxLimits, options: 
   const entry =
     entryName === undefined ? undefined : checkEntry(dir, entryName, options.entryMayBeMissing ?? false, problems);
   const paths = sandbox.success ? checkSandbox(dir, sandbox.data, limits, problems) : [];
+  if (runtimeType !== undefined && runtimeType !== 'python' && parsed.data?.dependencies?.python_packages.length) {
+    problems.push(`dependencies.python_packages: a ${runtimeType} plugin has no Python packages; remove the list`);
+  }
 
   if (!parsed.success || problems.length > 0 || entry === undefined || runtimeType === undefined) {
     throw new ManifestError(file, problems);
@@ -120,6 +126,7 @@ export function loadManifest(directory: string, limits: SandboxLimits, options: 
       path: path.posix.normalize(data.certificate?.path ?? 'plugin.crt'),
       fingerprint: data.certificate?.fingerprint?.toLowerCase() ?? null,
     }),
+    dependencies: toPluginDependencies(data.dependencies),
     sandbox: Object.freeze({
       memoryMb: box.memory_mb,
       cpus: box.cpus,

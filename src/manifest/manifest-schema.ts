@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dependenciesSchema } from './manifest-dependencies.ts';
 import { PERMISSIONS, PRIVILEGED_PERMISSIONS, isPermission, isPrivilegedPermission } from './permissions.ts';
 
 /** Safe defaults for a plugin's sandbox: what it gets when `plugin.yaml` says nothing. */
@@ -61,7 +62,7 @@ export const manifestSchema = z.strictObject({
     homepage: z.string().max(500).optional(),
     language: z.enum(RUNTIMES).optional(),
   }),
-  dependencies: z.record(z.string(), z.unknown()).optional(),
+  dependencies: dependenciesSchema.optional(),
   permissions: z.array(permission).default([]),
   privileged_permissions: z.array(privilegedPermission).default([]),
   certificate: z

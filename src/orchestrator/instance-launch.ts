@@ -48,6 +48,8 @@ export interface LaunchRequest {
   /** The manifest, with `directory` pointing at the verified snapshot. */
   manifest: PluginManifest;
   verified: VerifiedPlugin;
+  /** Host directory of its resolved dependencies (src/dependencies), mounted read-only; null when none. */
+  dependenciesDir: string | null;
   teardown: TeardownSteps;
   exits: ExitListener;
   onSharedMemory: SharedMemoryHandler;
@@ -158,6 +160,7 @@ async function startContainer(
     limits: config.limits,
     health: config.supervision.containerHealth,
     ociRuntime: req.tenant.ociRuntime,
+    dependenciesDir: req.dependenciesDir,
   });
   const output = new PluginOutput(
     req.log.child({ pluginId: req.manifest.id, source: 'plugin' }),

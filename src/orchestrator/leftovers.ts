@@ -1,12 +1,13 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { SandboxConfig } from '../config/index.ts';
+import { PARTIAL_DIR } from '../dependencies/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { reapPluginDirectories, removeEmptyShmBase, type DockerSandboxRuntime } from '../sandbox/index.ts';
 import { directoryRoots } from './instance-context.ts';
 
 /** Scratch directories under the state directory that only the process that made them uses. */
-const STATE_SCRATCH_DIRS = ['bundles', 'unpacked', 'discover'];
+const STATE_SCRATCH_DIRS = ['bundles', 'unpacked', 'discover', PARTIAL_DIR];
 
 /**
  * Removes every container labelled as made by this orchestrator (in parallel: each may take the

@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { SandboxConfig, TenantConfig } from '../config/index.ts';
+import { resolveDependencies } from '../dependencies/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { loadManifest, type PluginManifest } from '../manifest/index.ts';
 import { ARCHIVE_EXTENSION, unpackPlugin, verifyPlugin, type TenantTrust } from '../trust/index.ts';
 import type { InstanceContext } from './instance-context.ts';
 import { launchInstance, type ExitListener } from './instance-launch.ts';
+import { imageFor } from './runtime-images.ts';
 import { TeardownSteps } from './teardown-steps.ts';
 import type { SharedMemoryHandler } from './shared-memory-region.ts';
 import { StartedPluginInstance } from './started-plugin-instance.ts';
@@ -41,7 +43,7 @@ export class PluginInstance {
   }
 
   /**
-   * Verifies the plugin (before any container exists), then starts its container behind a new
+   * Verifies the plugin and resolves its dependencies (before any of its containers exists), then starts its container behind a new
    * gateway and waits until it registers. On failure, removes everything it made and throws.
    */
   async start(): Promise<StartedPluginInstance> {
@@ -52,14 +54,18 @@ export class PluginInstance {
       const source = await this.unpackIfArchive();
       const manifest = loadManifest(source, this.ctx.config.limits);
       const verified = await verifyPlugin(source, manifest, this.trust, this.stateDir('bundles'));
+      // The container runs the verified snapshot, never the source directory.
+      const snapshot = { ...manifest, directory: verified.directory };
+      const imageId = imageFor(this.ctx.images, manifest.runtime, this.ctx.config.images);
+      const dependencies = await resolveDependencies({ ...this.ctx, manifest: snapshot, tenant: this.tenant, imageId });
       const exits: ExitListener = { onUnexpectedExit: undefined };
       const launched = await launchInstance({
         ctx: this.ctx,
         tenant: this.tenant,
         instanceId: this.instanceId,
-        // The container runs the verified snapshot, never the source directory.
-        manifest: { ...manifest, directory: verified.directory },
+        manifest: snapshot,
         verified,
+        dependenciesDir: dependencies.dir,
         teardown,
         exits,
         onSharedMemory: this.onSharedMemory,

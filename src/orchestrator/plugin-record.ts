@@ -1,3 +1,4 @@
+import { DependencyError } from '../dependencies/index.ts';
 import type { PluginState, PluginStateStore, StateTransition, StoredPluginState } from '../lifecycle/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { TrustError } from '../trust/index.ts';
@@ -11,10 +12,11 @@ export interface RecordedError {
   reason: string | null;
 }
 
-/** A trust refusal keeps its own reason (CERT_REVOKED, …); anything else gets `fallback`. */
+/** A trust or dependency refusal keeps its own reason (CERT_REVOKED, DEPENDENCY_UNSATISFIED, …); anything else gets `fallback`. */
 export function recordedError(err: unknown, fallback: string | null): RecordedError {
   const message = err instanceof Error ? err.message : String(err);
-  return { message, reason: err instanceof TrustError ? err.reason : fallback };
+  const own = err instanceof TrustError || err instanceof DependencyError;
+  return { message, reason: own ? err.reason : fallback };
 }
 
 /** The state as last read from or written to Redis. */

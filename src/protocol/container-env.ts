@@ -23,6 +23,10 @@ export const CONTAINER_ENV = {
   CLASSTOP_GATEWAY_SOCKET: { required: true, about: "the gateway's unix socket: Register, CallApi, CallStream" },
   CLASSTOP_PLUGIN_SOCKET: { required: true, about: 'where the runner serves Lifecycle and exported functions' },
   CLASSTOP_TENANT: { required: false, about: 'the tenant the plugin runs for' },
+  CLASSTOP_DEPENDENCIES_DIR: {
+    required: false,
+    about: "where the plugin's resolved dependencies are mounted read-only (python: a sys.path entry); empty when none",
+  },
 } as const satisfies Record<string, ContainerEnvVar>;
 
 export type ContainerEnvName = keyof typeof CONTAINER_ENV;

@@ -187,7 +187,10 @@ function toCreateOptions(spec: SandboxSpec): Docker.ContainerCreateOptions {
     WorkingDir: '/plugin',
     Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
     Labels: spec.labels,
-    Healthcheck: healthcheck(spec.health),
+    // A one-shot command is not the runner: the image's probe of the plugin socket does not apply.
+    ...(spec.command
+      ? { Entrypoint: spec.command, Healthcheck: { Test: ['NONE'] } }
+      : { Healthcheck: healthcheck(spec.health) }),
     NetworkDisabled: true,
     HostConfig: {
       NetworkMode: 'none',

@@ -9,6 +9,7 @@ export {
   type PluginDirectories,
   type DirectoryRoots,
 } from './plugin-directories.ts';
+export { createScratchDirectory, removeScratchDirectory, type ScratchLimits } from './scratch-directory.ts';
 export { LogForwarder } from './log-forwarder.ts';
 export { checkSharedMemory, readSharedMemory, SharedMemoryViews } from './shared-memory-region.ts';
 export { LABELS } from './labels.ts';

@@ -177,7 +177,7 @@ async function listDir(dir: string): Promise<string[]> {
   }
 }
 
-async function unmountIfMounted(dir: string, log: Logger): Promise<void> {
+export async function unmountIfMounted(dir: string, log: Logger): Promise<void> {
   if (!isRoot()) return;
   try {
     await run('mountpoint', ['-q', dir]);

@@ -22,6 +22,7 @@ const manifest: PluginManifest = {
   privilegedPermissions: [],
   ipcTimeoutMs: 30_000,
   certificate: { path: 'plugin.crt', fingerprint: null },
+  dependencies: { classtopVersion: null, pythonPackages: [] },
   sandbox: {
     memoryMb: 64,
     cpus: 0.5,
@@ -73,6 +74,18 @@ describe('buildSandboxSpec', () => {
         ['/plugin/data', false],
       ],
     );
+    assert.equal(spec.env.CLASSTOP_DEPENDENCIES_DIR, '');
+  });
+
+  it("mounts the plugin's resolved dependencies read-only, and tells the runner where", () => {
+    const dependenciesDir = path.join(scratch, 'shm');
+    const spec = buildSandboxSpec(input({ dependenciesDir }));
+    assert.deepEqual(spec.mounts.at(-1), {
+      source: dependenciesDir,
+      target: '/opt/classtop/dependencies',
+      readOnly: true,
+    });
+    assert.equal(spec.env.CLASSTOP_DEPENDENCIES_DIR, '/opt/classtop/dependencies');
   });
 
   it('labels the container with who it belongs to', () => {

@@ -13,6 +13,8 @@ export const CONTAINER_PATHS = {
   pluginSocket: '/run/classtop/plugin.sock',
   shm: '/dev/shm',
   tmp: '/tmp',
+  /** The plugin's resolved dependencies (src/dependencies), read-only. */
+  dependencies: '/opt/classtop/dependencies',
 } as const;
 
 const MIB = 1024 * 1024;
@@ -49,6 +51,8 @@ export interface SandboxSpec {
   logMaxBytes: number;
   health: HealthTimings;
   ociRuntime: string | undefined;
+  /** A one-shot command instead of the image's entry (and then no health probe); the runner when absent. */
+  command?: string[];
 }
 
 export interface SandboxSpecInput {
@@ -64,6 +68,8 @@ export interface SandboxSpecInput {
   limits: { nofile: number; nproc: number; logMaxBytes: number };
   health?: HealthTimings;
   ociRuntime: string | undefined;
+  /** Host directory of the plugin's resolved dependencies (src/dependencies); null when none. */
+  dependenciesDir?: string | null;
 }
 
 /** Paths that are never mounted into a plugin, whatever a manifest says. */
@@ -95,6 +101,9 @@ export function buildSandboxSpec(input: SandboxSpecInput): SandboxSpec {
       target: path.posix.join(CONTAINER_PATHS.plugin, p.relative),
       readOnly: p.readOnly,
     })),
+    ...(input.dependenciesDir
+      ? [{ source: input.dependenciesDir, target: CONTAINER_PATHS.dependencies, readOnly: true }]
+      : []),
   ];
   for (const mount of mounts) assertSafeSource(mount.source, manifest.id);
 
@@ -114,6 +123,7 @@ export function buildSandboxSpec(input: SandboxSpecInput): SandboxSpec {
         CLASSTOP_GATEWAY_SOCKET: CONTAINER_PATHS.gatewaySocket,
         CLASSTOP_PLUGIN_SOCKET: CONTAINER_PATHS.pluginSocket,
         CLASSTOP_TENANT: tenant,
+        CLASSTOP_DEPENDENCIES_DIR: input.dependenciesDir ? CONTAINER_PATHS.dependencies : '',
       } satisfies Record<ContainerEnvName, string>),
       NODE_ENV: 'production',
     },

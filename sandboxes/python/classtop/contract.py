@@ -36,6 +36,7 @@ CONTAINER_ENV: Dict[str, bool] = {
     "CLASSTOP_GATEWAY_SOCKET": True,
     "CLASSTOP_PLUGIN_SOCKET": True,
     "CLASSTOP_TENANT": False,
+    "CLASSTOP_DEPENDENCIES_DIR": False,
 }
 
 

@@ -32,6 +32,14 @@ def permissions() -> List[str]:
     return [p for p in os.environ.get("CLASSTOP_PLUGIN_PERMISSIONS", "").split(",") if p]
 
 
+def add_dependencies() -> None:
+    """Puts the plugin's resolved python_packages (mounted read-only by the orchestrator) first on
+    sys.path: ``python3 -I`` ignores PYTHONPATH, and a bundled wheel must win over the image's copy."""
+    directory = os.environ.get("CLASSTOP_DEPENDENCIES_DIR")
+    if directory and os.path.isdir(directory) and directory not in sys.path:
+        sys.path.insert(0, directory)
+
+
 def identity() -> Dict[str, Any]:
     path = os.environ.get("CLASSTOP_PLUGIN_CERTIFICATE") or DEFAULT_CERTIFICATE
     certificate = b""
@@ -50,6 +58,7 @@ def identity() -> Dict[str, Any]:
 async def main() -> None:
     me = identity()
     entry = required("CLASSTOP_PLUGIN_ENTRY")
+    add_dependencies()
     gateway = Gateway(required("CLASSTOP_GATEWAY_SOCKET"), CALL_TIMEOUT_S)
     api = PluginAPI(gateway.call, EventSubscription(gateway), permissions())
     plugin = plugin_class(load_module(entry), entry)(api)

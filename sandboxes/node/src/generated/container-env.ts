@@ -20,6 +20,8 @@ export const CONTAINER_ENV = {
   CLASSTOP_PLUGIN_SOCKET: { required: true },
   /** the tenant the plugin runs for */
   CLASSTOP_TENANT: { required: false },
+  /** where the plugin's resolved dependencies are mounted read-only (python: a sys.path entry); empty when none */
+  CLASSTOP_DEPENDENCIES_DIR: { required: false },
 } as const;
 
 export type ContainerEnvName = keyof typeof CONTAINER_ENV;
