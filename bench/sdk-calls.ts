@@ -65,7 +65,9 @@ export async function sdkCalls(node: ManagedPlugin, python: ManagedPlugin, calls
       [`callsPerSecond${concurrency}InFlight`]: inFlight[name] ?? '',
     };
   });
-  return { rows: table, json: { concurrency, rows: table } };
+  // In the JSON, a rate not measured is null rather than the table's blank.
+  const json = table.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v === '' ? null : v])));
+  return { rows: table, json: { concurrency, rows: json } };
 }
 
 /** cProfile of PROFILE_CALLS sequential get_courses through the Python SDK: the top functions by their own time. */
