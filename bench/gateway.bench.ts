@@ -7,11 +7,12 @@
  *   2. concurrent throughput through the gateway;
  *   3. a 1920×1080×3 frame from a plugin to the host through shared memory vs the same bytes in a
  *      gRPC result: one frame at a time (latency), and a stream of frames with three in flight
- *      (throughput, as a video source sends them).
+ *      (throughput, as a video source sends them);
+ *   4. the same call made by a plugin's own SDK in its container, Node beside Python (sdk-calls.ts).
  * The calling side runs in its own process (bench/caller.ts), as a plugin would, against the real
  * sockets; the orchestrator (gateways and the built-in host) runs in this one.
  * Run: node --expose-gc dist/bench/gateway.bench.js [--calls 4000] [--concurrency 64] [--frames 40] [--stream-frames 120]
- *   [--json FILE]
+ *   [--sdk-calls 2000] [--profile-python] [--json FILE]
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -31,6 +32,7 @@ import { HostServer } from '../src/host/index.ts';
 import type { ManagedPlugin } from '../src/orchestrator/index.ts';
 import type { CallerAnswer, CallerCommand, CallerSetup, CallPath } from './caller.ts';
 import { report, summarize } from './report.ts';
+import { NODE_CALLER, PYTHON_CALLER, pythonProfile, sdkCalls } from './sdk-calls.ts';
 
 const HELLO = 'com.example.hello-world';
 const FRAMER = 'com.test.framer';
@@ -48,6 +50,8 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '64' },
     frames: { type: 'string', default: '40' },
     'stream-frames': { type: 'string', default: '120' },
+    'sdk-calls': { type: 'string', default: '2000' },
+    'profile-python': { type: 'boolean', default: false },
     json: { type: 'string' },
   },
 });
@@ -244,7 +248,12 @@ async function main(): Promise<void> {
         id: 'bench',
         trust: exampleTrust({ allowUnsigned: true }),
         callLimits: UNLIMITED,
-        plugins: [path.join(EXAMPLES, 'hello-world'), path.join(FIXTURES, 'framer')],
+        plugins: [
+          path.join(EXAMPLES, 'hello-world'),
+          path.join(FIXTURES, 'framer'),
+          path.join(FIXTURES, 'sdk-caller'),
+          path.join(FIXTURES, 'py-caller'),
+        ],
       },
       {
         id: 'bench-remote',
@@ -330,6 +339,12 @@ async function main(): Promise<void> {
     ];
     report('concurrent calls', concurrent, null);
 
+    const nodeCaller = t.orchestrator.find('bench', NODE_CALLER);
+    const pythonCaller = t.orchestrator.find('bench', PYTHON_CALLER);
+    const sdk = await sdkCalls(nodeCaller, pythonCaller, Number(values['sdk-calls']), concurrency);
+    report("get_courses from a plugin's own SDK in its container, timed in the plugin (ms)", sdk.rows, null);
+    if (values['profile-python']) process.stdout.write(`\n${await pythonProfile(pythonCaller)}\n`);
+
     const framer = t.orchestrator.find('bench', FRAMER);
     const single = await singleFrames(framer);
     const stream = await streamedFrames(framer);
@@ -341,6 +356,7 @@ async function main(): Promise<void> {
         throughputRatio: perSecond('gateway') / perSecond('direct'),
       },
       concurrent: { concurrency, calls: total, direct: concurrentDirect, gateway: concurrentGateway },
+      sdk: sdk.json,
       frame: single.json,
       stream: stream.json,
     });
