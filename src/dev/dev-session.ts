@@ -64,9 +64,10 @@ export class DevSession {
 
   /**
    * Reads the plugin (building a C++ one), takes its first copy and writes the session's config.
-   * A plugin.yaml that cannot be read ends it here: there is nothing to run yet.
+   * A plugin.yaml that cannot be read, or a failed build, ends it here: there is nothing to run
+   * yet. `signal` interrupts the build.
    */
-  static async open(options: DevOptions): Promise<DevSession> {
+  static async open(options: DevOptions, signal: AbortSignal): Promise<DevSession> {
     const root = mkdtempSync(path.join(tmpdir(), 'classtop-dev-'));
     try {
       const stages = new PluginStages(options.directory, root);
@@ -77,7 +78,7 @@ export class DevSession {
         adminListen: options.adminListen,
       });
       const manifest = readManifest(options.directory, config.limits);
-      await buildIfCpp(manifest, options, config.dockerSocket, new AbortController().signal);
+      await buildIfCpp(manifest, options, config.dockerSocket, signal);
       stages.take();
       return new DevSession(options, root, stages, config, manifest.id);
     } catch (err) {
@@ -86,8 +87,11 @@ export class DevSession {
     }
   }
 
-  /** Starts Redis (seeded), the orchestrator with the plugin, and the admin API; returns its port. */
-  async start(): Promise<number> {
+  /**
+   * Starts Redis (seeded), the orchestrator with the plugin, and the admin API; returns its port
+   * (undefined when the session was stopped during start-up).
+   */
+  async start(): Promise<number | undefined> {
     const dataDir = path.join(this.root, 'redis');
     mkdirSync(dataDir, { mode: 0o700 });
     this.redis = await EmbeddedRedis.start(dataDir);
@@ -100,6 +104,7 @@ export class DevSession {
       client.disconnect();
     }
     await this.orchestrator.start(this.redis.url);
+    if (this.aborted.signal.aborted) return undefined; // stopped during start-up: no admin API, no report
     const port = await this.admin.listen(this.config.admin.listen);
     const status = this.orchestrator.find(DEV_TENANT, this.pluginId).status();
     if (status.state === 'ENABLED') this.say(`${this.pluginId} ${status.version} is running`);
@@ -153,16 +158,25 @@ export class DevSession {
     }
   }
 
-  /** Calls `onSave` with the changed files after each burst of saves (plugin-watcher.ts). */
-  watch(onSave: (files: string[]) => void, onError: (err: Error) => void): void {
+  /** Applies each burst of saves to the plugin, one at a time (plugin-watcher.ts). */
+  watch(): void {
     if (this.aborted.signal.aborted) return;
-    this.watcher = new PluginWatcher(this.options.directory, onSave, onError);
+    this.watcher = new PluginWatcher(
+      this.options.directory,
+      (files) => this.apply(files),
+      (err) => this.sayError(`watching ${this.options.directory} failed: ${err.message}`),
+    );
   }
 
   /** Stops watching and any C++ build in progress; a reload in progress is left to the orchestrator's stop. */
   interrupt(): void {
     this.aborted.abort();
     this.watcher?.close();
+  }
+
+  /** Settles once no save is being applied. */
+  idle(): Promise<void> {
+    return this.watcher?.idle() ?? Promise.resolve();
   }
 
   async stopRedis(): Promise<void> {

@@ -37,15 +37,18 @@ export function isWatchedChange(relative: string): boolean {
 
 /**
  * Watches a plugin directory, recursively, and calls `onChange` once per burst of edits
- * (`DEBOUNCE_MS` after the last one), with the files that changed. `close()` stops it for good.
+ * (`DEBOUNCE_MS` after the last one) with the files that changed; never while an earlier call is
+ * still running: edits made meanwhile are handed over together when it is done.
  */
 export class PluginWatcher {
   private readonly watcher: FSWatcher;
-  private readonly onChange: (files: string[]) => void;
+  private readonly onChange: (files: string[]) => Promise<void>;
   private readonly changed = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private closed = false;
 
-  constructor(directory: string, onChange: (files: string[]) => void, onError: (err: Error) => void) {
+  constructor(directory: string, onChange: (files: string[]) => Promise<void>, onError: (err: Error) => void) {
     this.onChange = onChange;
     this.watcher = watch(directory, { recursive: true }, (_event, file) => {
       if (file && isWatchedChange(file.toString())) this.note(file.toString());
@@ -53,19 +56,35 @@ export class PluginWatcher {
     this.watcher.on('error', onError);
   }
 
+  /** Stops watching for good; `idle()` then waits for a call in progress. */
   close(): void {
+    this.closed = true;
     clearTimeout(this.timer);
     this.timer = undefined;
     this.watcher.close();
   }
 
+  /** Settles when no call of `onChange` is running. */
+  async idle(): Promise<void> {
+    await this.running;
+  }
+
   private note(file: string): void {
     this.changed.add(file);
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      const files = [...this.changed].sort();
-      this.changed.clear();
-      this.onChange(files);
-    }, DEBOUNCE_MS);
+    this.timer = setTimeout(() => void this.deliver(), DEBOUNCE_MS);
+  }
+
+  private async deliver(): Promise<void> {
+    if (this.running) return; // the running call's loop takes these edits next
+    this.running = (async () => {
+      while (this.changed.size > 0 && !this.closed) {
+        const files = [...this.changed].sort();
+        this.changed.clear();
+        await this.onChange(files).catch(() => undefined); // onChange reports its own failures
+      }
+    })();
+    await this.running;
+    this.running = undefined;
   }
 }

@@ -126,4 +126,23 @@ describe('classtop-sandbox dev: the inner loop, in the real sandbox', () => {
 
     await stopsCleanly(dev, config, tmp);
   });
+
+  it('refuses an admin API off loopback, and a plugin.yaml it cannot read, leaving nothing behind', async () => {
+    const { root, plugin, tmp, lent } = workspace('dev-counter');
+    cleanups.push(() => rmSync(root, { recursive: true, force: true }));
+    const env = { ...process.env, TMPDIR: tmp };
+    const cli = (...args: string[]) =>
+      run(process.execPath, [CLI, 'dev', ...args], { env }).then(
+        () => assert.fail('dev should have refused'),
+        (err: unknown) => err as { code: number; stderr: string },
+      );
+    const open = await cli(plugin, '--admin', '0.0.0.0:7070');
+    assert.equal(open.code, 1);
+    assert.match(open.stderr, /--admin 0\.0\.0\.0:7070: .* listens on loopback only; use 127\.0\.0\.1:PORT/);
+    writeFileSync(path.join(plugin, 'plugin.yaml'), 'metadata: {}\n');
+    const invalid = await cli(plugin, '--config', lent);
+    assert.equal(invalid.code, 1);
+    assert.match(invalid.stderr, /DEVELOPMENT ONLY[\s\S]*plugin\.yaml is invalid:\n\s+- metadata\.id/);
+    assert.deepEqual(readdirSync(tmp), [], 'no session directory is left');
+  });
 });
