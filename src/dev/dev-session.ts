@@ -4,6 +4,7 @@ import path from 'node:path';
 import { AdminServer } from '../admin/index.ts';
 import { buildPlugin } from '../authoring/index.ts';
 import type { SandboxConfig } from '../config/index.ts';
+import { SandboxError } from '../errors/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { loadManifest, type PluginManifest } from '../manifest/index.ts';
 import { Orchestrator } from '../orchestrator/index.ts';
@@ -126,7 +127,8 @@ export class DevSession {
     try {
       const manifest = readManifest(this.options.directory, this.config.limits);
       if (manifest.id !== this.pluginId) {
-        throw new Error(
+        throw new SandboxError(
+          'INVALID_REQUEST',
           `plugin.yaml's id changed from ${this.pluginId} to ${manifest.id}; a dev session runs one plugin: restart it`,
         );
       }
@@ -152,7 +154,8 @@ export class DevSession {
         before.state === 'ENABLED'
           ? `the last good version (${before.version}) keeps running`
           : 'the plugin is not running';
-      this.sayError(`this save does not run; ${kept}:\n${indent((err as Error).message)}\nfix it and save again`);
+      const reason = err instanceof Error ? err.message : String(err);
+      this.sayError(`this save does not run; ${kept}:\n${indent(reason)}\nfix it and save again`);
     } finally {
       this.stages.prune(plugin.status().directory);
     }

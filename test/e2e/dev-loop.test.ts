@@ -127,7 +127,7 @@ describe('classtop-sandbox dev: the inner loop, in the real sandbox', () => {
     await stopsCleanly(dev, config, tmp);
   });
 
-  it('refuses an admin API off loopback, and a plugin.yaml it cannot read, leaving nothing behind', async () => {
+  it('refuses an admin API off loopback, a plugin.yaml it cannot read, a C++ plugin it cannot build; leaves nothing', async () => {
     const { root, plugin, tmp, lent } = workspace('dev-counter');
     cleanups.push(() => rmSync(root, { recursive: true, force: true }));
     const env = { ...process.env, TMPDIR: tmp };
@@ -143,6 +143,15 @@ describe('classtop-sandbox dev: the inner loop, in the real sandbox', () => {
     const invalid = await cli(plugin, '--config', lent);
     assert.equal(invalid.code, 1);
     assert.match(invalid.stderr, /DEVELOPMENT ONLY[\s\S]*plugin\.yaml is invalid:\n\s+- metadata\.id/);
+    const cpp = path.join(root, 'hello-cpp');
+    await run(process.execPath, [CLI, 'init', cpp, '--language', 'cpp']);
+    const unbuilt = await cli(cpp, '--config', lent, '--image', 'classtop/no-such-builder:0');
+    assert.equal(unbuilt.code, 1);
+    assert.match(
+      unbuilt.stderr,
+      /builder image classtop\/no-such-builder:0 is not on this engine/,
+      'a C++ plugin is built first',
+    );
     assert.deepEqual(readdirSync(tmp), [], 'no session directory is left');
   });
 });
