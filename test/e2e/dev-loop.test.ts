@@ -59,14 +59,17 @@ async function stopsCleanly(dev: DevProcess, config: SandboxConfig, tmp: string)
 }
 
 describe('classtop-sandbox dev: the inner loop, in the real sandbox', () => {
-  const cleanups: Array<() => void> = [];
-  after(() => cleanups.forEach((fn) => fn()));
+  // Last in, first out: a session still running after a failed assertion is stopped before its files go.
+  const cleanups: Array<() => void | Promise<void>> = [];
+  after(async () => {
+    for (const fn of cleanups.reverse()) await fn();
+  });
 
   it('python: says it is unsigned, streams readable logs, reloads each save with its state, survives broken saves', async () => {
     const { root, plugin, tmp, lent } = workspace('dev-counter');
     cleanups.push(() => rmSync(root, { recursive: true, force: true }));
     const dev = new DevProcess(plugin, lent, tmp);
-    cleanups.push(() => dev.kill('SIGKILL'));
+    cleanups.push(() => dev.stop());
     await dev.said(/com\.test\.dev-counter 1\.0\.0 is running/);
     const config = DevProcess.sessionConfig(tmp);
     assert.match(dev.stderr, /^classtop-sandbox dev: DEVELOPMENT ONLY\. The plugin runs UNSIGNED, in tenant 'dev'/);
@@ -114,7 +117,7 @@ describe('classtop-sandbox dev: the inner loop, in the real sandbox', () => {
     const { root, plugin, tmp, lent } = workspace('counter');
     cleanups.push(() => rmSync(root, { recursive: true, force: true }));
     const dev = new DevProcess(plugin, lent, tmp);
-    cleanups.push(() => dev.kill('SIGKILL'));
+    cleanups.push(() => dev.stop());
     await dev.said(/com\.test\.counter 1\.0\.0 is running/);
     const config = DevProcess.sessionConfig(tmp);
     assert.deepEqual((await dev.call(NODE, 'count')).body, { version: '1.0.0', count: 1, restoredFrom: null });

@@ -10,6 +10,8 @@ const CLI = path.join(REPO_ROOT, 'dist/src/cli/main.js');
 const POLL_MS = 100;
 /** Bounded: 60 s at most for any one step (a start, a reload). */
 const MAX_POLLS = 600;
+/** How long a cleanup waits for a session to stop by itself before killing it. */
+const STOP_WAIT_MS = 30_000;
 
 /**
  * `classtop-sandbox dev DIR` as its own process, as an author runs it, with TMPDIR pointed at a
@@ -61,6 +63,19 @@ export class DevProcess {
       body: JSON.stringify(body),
     });
     return { status: response.status, body: await response.json() };
+  }
+
+  /**
+   * Cleanup after a failed test: SIGTERM, so the session removes its containers, and SIGKILL if it
+   * has not exited within STOP_WAIT_MS.
+   */
+  async stop(): Promise<void> {
+    this.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_WAIT_MS)));
+    await Promise.race([this.exited, late]);
+    clearTimeout(timer);
+    this.kill('SIGKILL');
   }
 
   kill(signal: NodeJS.Signals): void {
