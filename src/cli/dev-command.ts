@@ -75,6 +75,7 @@ export async function devCommand(args: string[]): Promise<void> {
     if (opening.signal.aborted) return;
     throw err;
   }
+  if (opening.signal.aborted) return session.removeFiles(); // a signal while it was read: nothing runs yet
   let port: number | undefined;
   try {
     port = await session.start();

@@ -106,7 +106,15 @@ export class DevSession {
     }
     await this.orchestrator.start(this.redis.url);
     if (this.aborted.signal.aborted) return undefined; // stopped during start-up: no admin API, no report
-    const port = await this.admin.listen(this.config.admin.listen);
+    const { listen } = this.config.admin;
+    const port = await this.admin.listen(listen).catch((err: unknown) => {
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new SandboxError(
+        'INVALID_REQUEST',
+        `the admin API cannot listen on ${listen} (${reason}); pick another --admin port, or leave --admin out for a free one`,
+        { cause: err },
+      );
+    });
     const status = this.orchestrator.find(DEV_TENANT, this.pluginId).status();
     if (status.state === 'ENABLED') this.say(`${this.pluginId} ${status.version} is running`);
     else
