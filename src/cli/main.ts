@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { SandboxError } from '../errors/index.ts';
 import { buildCommand, initCommand } from './authoring-commands.ts';
+import { devCommand } from './dev-command.ts';
 import { lifecycleCommand } from './lifecycle-commands.ts';
 import { adminRequest, statusCommand } from './status-command.ts';
 import { caInit, certIssue, certRevoke, crlUpdate, pack, sign, verifySignature } from './trust-commands.ts';
@@ -22,6 +23,8 @@ Plugin authors:
   init DIR [--language python|cpp|node] [--id ID] [--name NAME]
                                        scaffold a plugin (plugin.yaml in appendix B's form, code, README)
   build DIR [--image IMAGE]            compile a C++ plugin's build/plugin.so in the builder image (no network)
+  dev DIR [--admin HOST:PORT] [--config FILE]
+                                       run a plugin UNSIGNED on an embedded host (development only); reload on save
   validate DIR [--config FILE]         check a plugin directory's plugin.yaml
   sign DIR --key KEY --cert CERT       sign every file of a plugin with a developer certificate
   verify-signature DIR [--trust ROOT.pem]... [--crl CRL]...
@@ -85,6 +88,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void> | void> = {
   uninstall: (args) => lifecycleCommand('uninstall', args, DEFAULT_ADMIN),
   init: initCommand,
   build: buildCommand,
+  dev: devCommand,
   sign,
   'verify-signature': verifySignature,
   pack,

@@ -81,7 +81,7 @@ export async function upCommand(configFile: string | undefined): Promise<void> {
   );
 }
 
-interface Running {
+export interface Running {
   config: SandboxConfig;
   log: Logger;
   admin: AdminServer;
@@ -94,7 +94,10 @@ interface Running {
  * `shutdownTimeoutMs` it stops waiting for that and removes every container and directory of
  * this orchestrator without onDisable, so nothing is left running or mounted either way.
  */
-async function shutdown(signal: string, { config, log, admin, orchestrator, stopRedis }: Running): Promise<number> {
+export async function shutdown(
+  signal: string,
+  { config, log, admin, orchestrator, stopRedis }: Running,
+): Promise<number> {
   log.info({ signal }, 'shutting down');
   let timer: NodeJS.Timeout | undefined;
   const overtime = new Promise<'overtime'>((resolve) => {
@@ -143,7 +146,7 @@ function alreadyStopping(signal: string, config: SandboxConfig, log: Logger): vo
  * with the containers still running. Stdout and stderr are pointed at /dev/null first: closing fd
  * 1 or 2 and opening a file takes that lowest free number.
  */
-function detachFromTerminal(fds: number[]): void {
+export function detachFromTerminal(fds: number[]): void {
   for (const fd of fds) {
     closeSync(fd);
     const reopened = openSync('/dev/null', 'w');
@@ -159,6 +162,6 @@ function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
-function flush(log: Logger): Promise<void> {
+export function flush(log: Logger): Promise<void> {
   return new Promise((resolve) => log.flush(() => resolve()));
 }

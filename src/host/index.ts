@@ -1,2 +1,3 @@
 export { HostServer } from './host-server.ts';
+export { CourseStore } from './courses.ts';
 export { currentWeek, ScheduleStore } from './schedule.ts';

@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -17,9 +17,11 @@ export interface LoggerOptions {
   level: string;
   /** Write synchronously (tests, CLI one-shots); the orchestrator writes asynchronously. */
   sync?: boolean;
+  /** Where the JSON lines go instead of stdout (`classtop-sandbox dev` reformats them for reading). */
+  destination?: DestinationStream;
 }
 
-/** The process's root logger: JSON lines on stdout, secrets redacted. */
+/** The process's root logger: JSON lines on stdout (or `destination`), secrets redacted. */
 export function createLogger(options: LoggerOptions): Logger {
   return pino(
     {
@@ -27,6 +29,6 @@ export function createLogger(options: LoggerOptions): Logger {
       level: options.level,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     },
-    pino.destination({ dest: 1, sync: options.sync ?? false }),
+    options.destination ?? pino.destination({ dest: 1, sync: options.sync ?? false }),
   );
 }
