@@ -74,6 +74,12 @@ export const PYTHON_IMAGE = (() => {
   return existsSync(recorded) ? readFileSync(recorded, 'utf8').trim() : 'classtop/sandbox-python:latest';
 })();
 
+/** The cpp sandbox image docker/build-images.sh built from this checkout, likewise. */
+export const CPP_IMAGE = (() => {
+  const recorded = path.join(REPO_ROOT, '.cache/images/sandbox-cpp');
+  return existsSync(recorded) ? readFileSync(recorded, 'utf8').trim() : 'classtop/sandbox-cpp:latest';
+})();
+
 /** Writes a config file for `tenants` in a fresh temporary directory; returns its path. */
 export function writeTestConfig(
   tenants: TestTenant[],
@@ -89,7 +95,7 @@ export function writeTestConfig(
     stateDir: path.join(root, 'state'),
     admin: { listen: '127.0.0.1:0' },
     startTimeoutMs: 30_000,
-    images: { node: NODE_IMAGE, python: PYTHON_IMAGE },
+    images: { node: NODE_IMAGE, python: PYTHON_IMAGE, cpp: CPP_IMAGE },
     tenants: tenants.map((t) => ({ trust: exampleTrust(), ...t })),
     ...extra,
   };
