@@ -24,6 +24,7 @@
 
 #include "classtop/exceptions.h"
 #include "contract.h"
+#include "crash_report.h"
 #include "environment.h"
 #include "gateway.h"
 #include "gateway_plugin_api.h"
@@ -73,6 +74,7 @@ void WatchSignals(ShutdownLatch& latch) {
 
 [[noreturn]] void Run() {
     static ShutdownLatch latch;
+    ReportFatalSignals();
     WatchSignals(latch);
     const RunnerSettings settings = ReadSettings();
     // Lives as long as the process: the plugin holds the API, and the runner never unloads it.
