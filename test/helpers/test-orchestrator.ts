@@ -112,6 +112,8 @@ export interface TestOptions {
   env?: NodeJS.ProcessEnv;
   /** Runs with the test's Redis before the orchestrator starts. */
   beforeStart?: (redis: Redis) => Promise<void>;
+  /** The orchestrator's logger (e.g. test/helpers/captured-log.ts); silent by default. */
+  log?: Logger;
 }
 
 export async function startTestOrchestrator(
@@ -121,7 +123,7 @@ export async function startTestOrchestrator(
   const { beforeStart } = options;
   const { file, root } = writeTestConfig(tenants, options.config ?? {});
   const config = loadConfig(file, options.env ?? {});
-  const log = testLogger();
+  const log = options.log ?? testLogger();
   const embedded = await EmbeddedRedis.start();
   const redis = new Redis({ path: embedded.socketPath });
   const orchestrator = new Orchestrator(config, log);
