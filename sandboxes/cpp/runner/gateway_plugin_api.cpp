@@ -5,6 +5,20 @@
 
 namespace classtop::runner {
 
+namespace {
+
+/** The host's result as T; a result of another shape is the host's failure, named. */
+template <typename T>
+T As(const std::string& api_name, const Json& value) {
+    try {
+        return value.get<T>();
+    } catch (const Json::exception& err) {
+        throw PluginApiError("INTERNAL_ERROR", api_name, std::string("the host's result has another shape: ") + err.what());
+    }
+}
+
+}  // namespace
+
 GatewayPluginApi::GatewayPluginApi(Caller caller, EventSubscription* events, std::vector<std::string> permissions)
     : caller_(std::move(caller)), events_(events), permissions_(permissions.begin(), permissions.end()) {}
 
@@ -30,7 +44,7 @@ int GatewayPluginApi::AddCourse(const std::string& name, const std::string& teac
                     {"teacher", OptionalText(teacher)},
                     {"location", OptionalText(location)},
                     {"color", OptionalText(color)}};
-    return Call("add_course", payload).get<int>();
+    return As<int>("add_course", Call("add_course", payload));
 }
 
 Course GatewayPluginApi::UpdateCourse(int course_id, const std::string& changes_json) {
@@ -43,13 +57,13 @@ Course GatewayPluginApi::UpdateCourse(int course_id, const std::string& changes_
 }
 
 bool GatewayPluginApi::DeleteCourse(int course_id) {
-    return Call("delete_course", {{"course_id", course_id}}).get<bool>();
+    return As<bool>("delete_course", Call("delete_course", {{"course_id", course_id}}));
 }
 
 std::vector<int> GatewayPluginApi::AddCoursesBatch(const std::vector<Course>& courses) {
     Json list = Json::array();
     for (const auto& course : courses) list.push_back(NewCourseJson(course));
-    return Call("add_courses_batch", {{"courses", list}}).get<std::vector<int>>();
+    return As<std::vector<int>>("add_courses_batch", Call("add_courses_batch", {{"courses", list}}));
 }
 
 // ========== 日程服务 ==========
@@ -58,7 +72,12 @@ std::map<int, std::vector<ScheduleEntry>> GatewayPluginApi::GetScheduleForWeek(i
     std::map<int, std::vector<ScheduleEntry>> days;
     Json found = Call("get_schedule_for_week", {{"week", week}});
     if (!found.is_object()) return days;
-    for (const auto& [day, entries] : found.items()) days[std::stoi(day)] = EntriesFromJson(entries);
+    for (const auto& [day, entries] : found.items()) {
+        if (day.empty() || day.size() > 2 || day.find_first_not_of("0123456789") != std::string::npos) {
+            throw PluginApiError("INTERNAL_ERROR", "get_schedule_for_week", "the host's result has a day '" + day + "'");
+        }
+        days[std::stoi(day)] = EntriesFromJson(entries);
+    }
     return days;
 }
 
@@ -69,14 +88,14 @@ int GatewayPluginApi::AddScheduleEntry(int course_id, int day_of_week, const std
                     {"start_time", start_time},
                     {"end_time", end_time},
                     {"weeks", weeks}};
-    return Call("add_schedule_entry", payload).get<int>();
+    return As<int>("add_schedule_entry", Call("add_schedule_entry", payload));
 }
 
 bool GatewayPluginApi::DeleteScheduleEntry(int entry_id) {
-    return Call("delete_schedule_entry", {{"entry_id", entry_id}}).get<bool>();
+    return As<bool>("delete_schedule_entry", Call("delete_schedule_entry", {{"entry_id", entry_id}}));
 }
 
-int GatewayPluginApi::GetCurrentWeek() { return Call("get_current_week", Json::object()).get<int>(); }
+int GatewayPluginApi::GetCurrentWeek() { return As<int>("get_current_week", Call("get_current_week", Json::object())); }
 
 std::vector<ScheduleEntry> GatewayPluginApi::CheckConflicts(int day_of_week, const std::string& start_time,
                                                             const std::string& end_time,
@@ -133,7 +152,7 @@ void GatewayPluginApi::SetPluginData(const std::string& key, const std::string& 
 }
 
 bool GatewayPluginApi::DeletePluginData(const std::string& key) {
-    return Call("delete_plugin_data", {{"key", key}}).get<bool>();
+    return As<bool>("delete_plugin_data", Call("delete_plugin_data", {{"key", key}}));
 }
 
 // ========== 日志服务 ==========
@@ -155,7 +174,7 @@ void GatewayPluginApi::Log(const std::string& api_name, const std::string& messa
 // ========== 共享内存 ==========
 
 bool GatewayPluginApi::NotifySharedMemoryReady(const std::string& name, std::size_t size) {
-    return Call("notify_shared_memory_ready", {{"name", name}, {"size", size}}).get<bool>();
+    return As<bool>("notify_shared_memory_ready", Call("notify_shared_memory_ready", {{"name", name}, {"size", size}}));
 }
 
 // ========== 其他 ==========
