@@ -9,10 +9,10 @@ import type { AuditRecord } from '../../src/gateway/index.ts';
 import type { JobView } from '../../src/lifecycle/index.ts';
 import { admin } from '../helpers/admin-client.ts';
 import { capturedLog, type LogLine } from '../helpers/captured-log.ts';
+import { compileCppPlugins, signWithExampleKey } from '../helpers/cpp-plugins.ts';
 import { pollUntil } from '../helpers/poll.ts';
 import {
   CPP_IMAGE,
-  EXAMPLE_TRUST,
   exampleTrust,
   FIXTURES,
   REPO_ROOT,
@@ -21,54 +21,24 @@ import {
 } from '../helpers/test-orchestrator.ts';
 
 const run = promisify(execFile);
-const CLI = path.join(REPO_ROOT, 'dist/src/cli/main.js');
 const CONTRACT = path.join(REPO_ROOT, 'src/protocol/generated/contract.json');
 const SPEC_EXAMPLE = path.join(REPO_ROOT, 'test/fixtures/spec/example_cpp_plugin.cpp');
-/** The builder stage docker/build-images.sh tagged from this checkout. */
-const BUILDER_IMAGE = readFileSync(path.join(REPO_ROOT, '.cache/images/sandbox-cpp-builder'), 'utf8').trim();
 const TENANT = 'school-cpp';
 const EXAMPLE = 'com.example.cpp_plugin';
 const SURFACE = 'com.test.cpp-surface';
 const CRASHER = 'com.test.cpp-crasher';
 const BAD_ABI = 'com.test.cpp-bad-abi';
 const PLUGINS = ['cpp-example', 'cpp-surface', 'cpp-crasher', 'cpp-bad-abi'];
-const BUILD_TIMEOUT_MS = 120_000;
 const JOB_TIMEOUT_MS = 60_000;
 const POLL_MS = 100;
 const MAX_POLLS = 300;
 
-/**
- * Copies the fixtures (the example with the specification's source as src/plugin.cpp) to
- * `scratch` and compiles each src/*.cpp to build/plugin.so in the builder image, with no network,
- * as a plugin author would with the SDK's pkg-config file.
- */
+/** The fixtures, the example with the specification's source as src/plugin.cpp, compiled. */
 async function buildPlugins(scratch: string): Promise<void> {
   for (const name of PLUGINS) cpSync(path.join(FIXTURES, name), path.join(scratch, name), { recursive: true });
   mkdirSync(path.join(scratch, 'cpp-example/src'));
   cpSync(SPEC_EXAMPLE, path.join(scratch, 'cpp-example/src/plugin.cpp'));
-  const compile = PLUGINS.map(
-    (name) =>
-      `mkdir -p ${name}/build && g++ $(pkg-config --cflags classtop-plugin) -O1 -Wall -Wextra -Werror -shared ` +
-      `-o ${name}/build/plugin.so ${name}/src/*.cpp`,
-  ).join(' && ');
-  await run(
-    'docker',
-    ['run', '--rm', '--network', 'none', '-v', `${scratch}:/src`, '-w', '/src', BUILDER_IMAGE, 'sh', '-ec', compile],
-    { timeout: BUILD_TIMEOUT_MS },
-  );
-}
-
-async function sign(dir: string): Promise<void> {
-  const dev = path.join(EXAMPLE_TRUST, 'developer');
-  await run(process.execPath, [
-    CLI,
-    'sign',
-    dir,
-    '--key',
-    path.join(dev, 'developer.key.pem'),
-    '--cert',
-    path.join(dev, 'developer.pem'),
-  ]);
+  await compileCppPlugins(scratch, PLUGINS);
 }
 
 describe("the C++ runner's copy of the contract (classtop-cpp-runner --contract)", () => {
@@ -133,7 +103,7 @@ describe('C++ plugins, as the specification writes them, in the cpp sandbox', ()
 
   before(async () => {
     await buildPlugins(scratch);
-    await sign(path.join(scratch, 'cpp-example'));
+    await signWithExampleKey(path.join(scratch, 'cpp-example'));
     t = await startTestOrchestrator(
       [
         {
@@ -251,6 +221,18 @@ describe('C++ plugins, as the specification writes them, in the cpp sandbox', ()
     const failed = await call<{ error: { message: string } }>(SURFACE, 'fail', { n: 1 });
     assert.equal(failed.status, 400);
     assert.match(failed.body.error.message, /fail: deliberate, with \{"n":1\}/);
+  });
+
+  it('shared memory as the specification writes it: a 1920×1080×3 frame, read by the host byte for byte', async () => {
+    const size = 1920 * 1080 * 3;
+    const seed = 3;
+    const { status: code, body } = await call(SURFACE, 'frame', { size, seed });
+    assert.equal(code, 200, JSON.stringify(body));
+    assert.deepEqual(body, { name: 'image_data', size, taken: true });
+    const frame = await t.orchestrator.find(TENANT, SURFACE).readSharedMemory('image_data');
+    const expected = Buffer.allocUnsafe(size);
+    for (let i = 0; i < size; i++) expected[i] = (i * 7 + seed) % 251;
+    assert.ok(frame.equals(expected), 'the bytes are the ones the plugin wrote');
   });
 
   it('hot reload: OnSave in the old version, OnRestore then OnEnable in the new one, state kept', async () => {
