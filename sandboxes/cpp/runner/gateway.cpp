@@ -43,7 +43,8 @@ std::string Trailer(const grpc::ClientContext& context) {
 
 Gateway::Gateway(const std::string& socket_path)
     : channel_(grpc::CreateChannel("unix:" + socket_path, grpc::InsecureChannelCredentials())),
-      stub_(pb::ClassTopPluginService::NewStub(channel_)) {}
+      stub_(pb::ClassTopPluginService::NewStub(channel_)),
+      calls_(*stub_, [this](grpc::ClientContext& context) { Authorize(context); }) {}
 
 std::int64_t Gateway::Register(const Identity& identity) {
     pb::PluginRegisterRequest request;
@@ -97,20 +98,30 @@ std::string Gateway::Call(const std::string& api_name, const std::string& payloa
     request.set_api_name(api_name);
     request.set_payload(payload_json);
     (*request.mutable_metadata())[kTokenKey] = Token();
-    grpc::ClientContext context;
-    Authorize(context);
-    context.set_deadline(std::chrono::system_clock::now() + kCallTimeout);
-    pb::PluginApiResponse response;
-    grpc::Status status = stub_->CallApi(&context, request, &response);
-    if (!status.ok()) {
+    const auto deadline = std::chrono::system_clock::now() + kCallTimeout;
+    std::optional<CallOutcome> streamed = calls_.Call(request, deadline);
+    CallOutcome outcome = streamed ? std::move(*streamed) : CallApi(request, deadline);
+    if (!outcome.status.ok()) {
+        const grpc::Status& status = outcome.status;
         const std::string details = status.error_message().empty() ? "gRPC status " + std::to_string(status.error_code())
                                                                    : status.error_message();
-        ThrowApiError(CodeOfStatus(status.error_code(), Trailer(context)), api_name, details);
+        ThrowApiError(CodeOfStatus(status.error_code(), outcome.trailer), api_name, details);
     }
-    if (!response.success()) {
-        ThrowApiError(pb::PluginErrorCode_Name(response.error_code()), api_name, response.error_message());
+    if (!outcome.response.success()) {
+        ThrowApiError(pb::PluginErrorCode_Name(outcome.response.error_code()), api_name,
+                      outcome.response.error_message());
     }
-    return response.result();
+    return outcome.response.result();
+}
+
+CallOutcome Gateway::CallApi(const pb::PluginApiRequest& request, CallStream::Clock::time_point deadline) {
+    grpc::ClientContext context;
+    Authorize(context);
+    context.set_deadline(deadline);
+    CallOutcome outcome;
+    outcome.status = stub_->CallApi(&context, request, &outcome.response);
+    if (!outcome.status.ok()) outcome.trailer = Trailer(context);
+    return outcome;
 }
 
 }  // namespace classtop::runner

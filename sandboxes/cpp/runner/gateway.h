@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "call_stream.h"
 #include "classtop_plugin.grpc.pb.h"
 
 namespace classtop::runner {
@@ -43,9 +44,11 @@ public:
 
 private:
     std::string Token() const;
+    CallOutcome CallApi(const pb::PluginApiRequest& request, CallStream::Clock::time_point deadline);
 
     std::shared_ptr<grpc::Channel> channel_;
     std::unique_ptr<pb::ClassTopPluginService::Stub> stub_;
+    CallStream calls_;
     mutable std::mutex mutex_;
     std::string token_;
 };
