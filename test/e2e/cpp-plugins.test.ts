@@ -157,7 +157,7 @@ describe('C++ plugins, as the specification writes them, in the cpp sandbox', ()
     assert.equal(health, 'healthy', "the runner's --healthcheck got an answer on the plugin socket");
   });
 
-  it('calls the host API with typed results; a refusal is caught as PermissionDeniedError, NOT_FOUND as PluginApiError', async () => {
+  it('calls the host API (on a CallStream) with typed results; a refusal is caught as PermissionDeniedError, NOT_FOUND as PluginApiError', async () => {
     const { status: code, body } = await call<Record<string, unknown>>(SURFACE, 'surface');
     assert.equal(code, 200, JSON.stringify(body));
     assert.deepEqual(body, {
@@ -177,6 +177,12 @@ describe('C++ plugins, as the specification writes them, in the cpp sandbox', ()
       has_settings: false,
     });
     assert.ok(pluginLog(SURFACE).includes('cpp-surface: surface done'));
+    // The calls went on one CallStream, held open, as the Node SDK's do.
+    const metrics = await (await fetch(`${t.adminUrl}/metrics`)).text();
+    assert.match(
+      metrics,
+      /classtop_gateway_active_streams\{tenant="school-cpp",plugin="com\.test\.cpp-surface",rpc="CallStream"\} 1\n/,
+    );
   });
 
   it('events: On callbacks run for schedule_update, Off removed the course_update one; the example logged each', async () => {
