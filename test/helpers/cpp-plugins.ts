@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { EXAMPLE_TRUST, REPO_ROOT } from './test-orchestrator.ts';
@@ -12,18 +12,24 @@ const BUILD_TIMEOUT_MS = 120_000;
 /** The cpp builder image docker/build-images.sh tagged from this checkout (the runner's compiler and SDK). */
 export const CPP_BUILDER_IMAGE = readFileSync(path.join(REPO_ROOT, '.cache/images/sandbox-cpp-builder'), 'utf8').trim();
 
+/** A plugin with a CMakeLists.txt is built by CMake (find_package); the others by g++ with pkg-config. */
+function compileCommand(dir: string, name: string): string {
+  if (existsSync(path.join(dir, name, 'CMakeLists.txt'))) {
+    return `cmake -S ${name} -B /tmp/${name} >/dev/null && cmake --build /tmp/${name} >/dev/null`;
+  }
+  return (
+    `mkdir -p ${name}/build && g++ $(pkg-config --cflags classtop-plugin) -O1 -Wall -Wextra -Werror -shared ` +
+    `-o ${name}/build/plugin.so ${name}/src/*.cpp`
+  );
+}
+
 /**
  * Compiles each `DIR/<plugin>/src/*.cpp` to `DIR/<plugin>/build/plugin.so` in the builder image,
- * with no network, as a plugin author would with the SDK's pkg-config file (warnings are errors).
+ * with no network, as a plugin author would with the SDK's CMake package or pkg-config file
+ * (warnings are errors).
  */
 export async function compileCppPlugins(dir: string, plugins: string[]): Promise<void> {
-  const compile = plugins
-    .map(
-      (name) =>
-        `mkdir -p ${name}/build && g++ $(pkg-config --cflags classtop-plugin) -O1 -Wall -Wextra -Werror -shared ` +
-        `-o ${name}/build/plugin.so ${name}/src/*.cpp`,
-    )
-    .join(' && ');
+  const compile = plugins.map((name) => compileCommand(dir, name)).join(' && ');
   const name = `ct-cpp-build-${randomBytes(4).toString('hex')}`;
   const args = ['run', '--rm', '--name', name, '--network', 'none', '-v', `${dir}:/src`, '-w', '/src'];
   try {
