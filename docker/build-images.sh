@@ -4,6 +4,8 @@
 #   classtop/sandbox-node       (docker/sandbox-node/Dockerfile; the SDK with its shm-shared addon)
 #   classtop/sandbox-python     (docker/sandbox-python/Dockerfile; Debian's python3-grpcio, the SDK,
 #                                and the python3-* packages of docker/sandbox-python/debian-packages.txt)
+#   classtop/sandbox-cpp        (docker/sandbox-cpp/Dockerfile; Debian's libgrpc++, the C++ runner)
+#   classtop/sandbox-cpp-builder  (its builder stage: g++, CMake and the C++ SDK, to build plugins)
 #   classtop/orchestrator       (Dockerfile; only with the argument `orchestrator`)
 # Cached: an image is tagged with a hash of everything it is built from, and not rebuilt while an
 # image with that tag exists.
@@ -106,6 +108,30 @@ build_python_sandbox() {
   log "built $repo:$hash"
 }
 
+build_cpp_sandbox() {
+  local repo=classtop/sandbox-cpp builder=classtop/sandbox-cpp-builder hash stage
+  hash="$( { cat docker/sandbox-cpp/Dockerfile proto/classtop_plugin.proto;
+    find sandboxes/cpp -type f | sort | xargs cat; } | sha256sum | cut -c1-16)"
+  record_tag sandbox-cpp "$repo:$hash"
+  record_tag sandbox-cpp-builder "$builder:$hash"
+  if docker image inspect "$repo:$hash" >/dev/null 2>&1 && docker image inspect "$builder:$hash" >/dev/null 2>&1; then
+    docker tag "$repo:$hash" "$repo:latest"
+    docker tag "$builder:$hash" "$builder:latest"
+    return 0
+  fi
+  log "building $repo:$hash and $builder:$hash"
+  stage="$(mktemp -d)"
+  trap 'rm -rf "$stage"' RETURN
+  cp -r sandboxes/cpp "$stage/sdk"
+  mkdir "$stage/proto"
+  cp proto/classtop_plugin.proto "$stage/proto/"
+  # The builder stage first, under its own tag; the runtime stage then reuses its cached layers.
+  quiet_build -f docker/sandbox-cpp/Dockerfile --target builder --label "io.classtop.source-hash=$hash" \
+    -t "$builder:$hash" -t "$builder:latest" "$stage"
+  quiet_build -f docker/sandbox-cpp/Dockerfile --label "io.classtop.source-hash=$hash" -t "$repo:$hash" -t "$repo:latest" "$stage"
+  log "built $repo:$hash"
+}
+
 build_orchestrator() {
   local repo=classtop/orchestrator node_bin hash stage
   node_bin="$(node_binary)"
@@ -132,4 +158,5 @@ build_orchestrator() {
 
 build_node_sandbox
 build_python_sandbox
+build_cpp_sandbox
 if [ "${1:-}" = orchestrator ]; then build_orchestrator; fi

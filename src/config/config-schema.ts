@@ -125,6 +125,7 @@ export const configSchema = z.strictObject({
     .strictObject({
       node: z.string().default('classtop/sandbox-node:latest'),
       python: z.string().default('classtop/sandbox-python:latest'),
+      cpp: z.string().default('classtop/sandbox-cpp:latest'),
     })
     .prefault({}),
   /** Lifecycle jobs on BullMQ. */

@@ -74,6 +74,12 @@ export const PYTHON_IMAGE = (() => {
   return existsSync(recorded) ? readFileSync(recorded, 'utf8').trim() : 'classtop/sandbox-python:latest';
 })();
 
+/** The cpp sandbox image docker/build-images.sh built from this checkout, likewise. */
+export const CPP_IMAGE = (() => {
+  const recorded = path.join(REPO_ROOT, '.cache/images/sandbox-cpp');
+  return existsSync(recorded) ? readFileSync(recorded, 'utf8').trim() : 'classtop/sandbox-cpp:latest';
+})();
+
 /** Writes a config file for `tenants` in a fresh temporary directory; returns its path. */
 export function writeTestConfig(
   tenants: TestTenant[],
@@ -89,7 +95,7 @@ export function writeTestConfig(
     stateDir: path.join(root, 'state'),
     admin: { listen: '127.0.0.1:0' },
     startTimeoutMs: 30_000,
-    images: { node: NODE_IMAGE, python: PYTHON_IMAGE },
+    images: { node: NODE_IMAGE, python: PYTHON_IMAGE, cpp: CPP_IMAGE },
     tenants: tenants.map((t) => ({ trust: exampleTrust(), ...t })),
     ...extra,
   };
@@ -106,6 +112,8 @@ export interface TestOptions {
   env?: NodeJS.ProcessEnv;
   /** Runs with the test's Redis before the orchestrator starts. */
   beforeStart?: (redis: Redis) => Promise<void>;
+  /** The orchestrator's logger (e.g. test/helpers/captured-log.ts); silent by default. */
+  log?: Logger;
 }
 
 export async function startTestOrchestrator(
@@ -115,7 +123,7 @@ export async function startTestOrchestrator(
   const { beforeStart } = options;
   const { file, root } = writeTestConfig(tenants, options.config ?? {});
   const config = loadConfig(file, options.env ?? {});
-  const log = testLogger();
+  const log = options.log ?? testLogger();
   const embedded = await EmbeddedRedis.start();
   const redis = new Redis({ path: embedded.socketPath });
   const orchestrator = new Orchestrator(config, log);
