@@ -33,7 +33,7 @@ const std::vector<ContainerEnvVar> kContainerEnv = {
     {"CLASSTOP_PLUGIN_VERSION", true},     {"CLASSTOP_PLUGIN_PERMISSIONS", false},
     {"CLASSTOP_PLUGIN_ENTRY", true},       {"CLASSTOP_PLUGIN_CERTIFICATE", false},
     {"CLASSTOP_GATEWAY_SOCKET", true},     {"CLASSTOP_PLUGIN_SOCKET", true},
-    {"CLASSTOP_TENANT", false},
+    {"CLASSTOP_TENANT", false},            {"CLASSTOP_DEPENDENCIES_DIR", false},
 };
 
 const std::vector<HostApiMethod> kHostApiMethods = {
