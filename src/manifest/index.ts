@@ -5,6 +5,7 @@ export {
   NO_OPERATOR_LIMITS,
   type PluginManifest,
   type SandboxLimits,
+  type VerifyCall,
   type WhitelistedPath,
 } from './load-manifest.ts';
 export { DEFAULT_ENTRIES, SANDBOX_DEFAULTS, type RuntimeType } from './manifest-schema.ts';

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { CheckResult, VerifyReport } from '../check-result.ts';
 
 /**
@@ -45,7 +46,11 @@ function result(check: CheckResult, source: string, cwd: string) {
   const archive = source.endsWith('.ctp');
   const file = check.location?.file ?? 'plugin.yaml';
   const onDisk = archive ? source : path.join(source, file);
-  const uri = path.relative(cwd, path.resolve(onDisk)).split(path.sep).join('/');
+  const relative = path.relative(cwd, path.resolve(onDisk)).split(path.sep).join('/');
+  // Inside the working directory (the repository in CI): relative to %SRCROOT%; elsewhere, a file URI.
+  const artifactLocation = relative.startsWith('../')
+    ? { uri: pathToFileURL(path.resolve(onDisk)).href }
+    : { uri: relative, uriBaseId: '%SRCROOT%' };
   const text = `${check.title}: ${check.detail}${archive ? ` (${file} in the archive)` : ''}`;
   return {
     ruleId: check.code,
@@ -54,7 +59,7 @@ function result(check: CheckResult, source: string, cwd: string) {
     locations: [
       {
         physicalLocation: {
-          artifactLocation: { uri, uriBaseId: '%SRCROOT%' },
+          artifactLocation,
           ...(check.location?.line && !archive ? { region: { startLine: check.location.line } } : {}),
         },
       },

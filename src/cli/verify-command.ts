@@ -1,0 +1,74 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { SandboxError } from '../errors/index.ts';
+import {
+  exitCodeOf,
+  jsonReport,
+  junitReport,
+  openTarget,
+  progressLine,
+  runStaticChecks,
+  sarifReport,
+  terminalSummary,
+  type VerifyReport,
+} from '../verify/index.ts';
+
+/** This build's version, for SARIF's tool.driver (dist/src/cli → the package root). */
+function toolVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/**
+ * `classtop-sandbox verify DIR|FILE.ctp [--trust ROOT.pem]… [--crl CRL]… [--config FILE] [--json]
+ * [--junit FILE] [--sarif FILE] [--strict]`: the static checks, then the plugin run under the
+ * production profile; sets the exit status (VERIFY_EXIT).
+ */
+export async function verifyCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      trust: { type: 'string', multiple: true },
+      crl: { type: 'string', multiple: true },
+      config: { type: 'string', short: 'c' },
+      json: { type: 'boolean', default: false },
+      junit: { type: 'string' },
+      sarif: { type: 'string' },
+      strict: { type: 'boolean', default: false },
+    },
+  });
+  const source = positionals[0];
+  if (!source) throw new SandboxError('INVALID_REQUEST', 'verify needs a plugin directory or a .ctp file');
+  const target = await openTarget({
+    source,
+    trust: values.trust ?? [],
+    crls: values.crl ?? [],
+    configFile: values.config,
+  });
+  try {
+    const progress = (line: string) => process.stderr.write(line);
+    progress(`verifying ${source} for tenant '${target.tenant.id}'\nstatic checks:\n`);
+    const found = await runStaticChecks(target, (r) => progress(progressLine(r)));
+    const report: VerifyReport = {
+      source,
+      root: target.root,
+      plugin: found.manifest ? { id: found.manifest.id, version: found.manifest.version } : null,
+      checks: found.checks,
+      engine: 'not-run',
+    };
+    const exitCode = exitCodeOf(report, values.strict);
+    if (values.junit) writeFileSync(values.junit, junitReport(report, values.strict));
+    if (values.sarif) writeFileSync(values.sarif, sarifReport(report, toolVersion()));
+    process.stdout.write(values.json ? jsonReport(report, exitCode) : terminalSummary(report, exitCode));
+    process.exitCode = exitCode;
+  } finally {
+    target.close();
+  }
+}
