@@ -1,17 +1,28 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SandboxError } from '../errors/index.ts';
+import { createLogger } from '../logging/index.ts';
 import {
   exitCodeOf,
   jsonReport,
   junitReport,
   openTarget,
   progressLine,
+  runDynamicChecks,
   runStaticChecks,
   sarifReport,
   terminalSummary,
   type VerifyReport,
 } from '../verify/index.ts';
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+/** 128 + the signal's number, as a shell reports a process the signal ended. */
+const EXIT_SIGNALLED: Record<(typeof SIGNALS)[number], number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+
+/** The orchestrator's log during the run: silent unless CLASSTOP_LOG_LEVEL asks, on stderr (stdout is the report's). */
+function verifyLogger() {
+  return createLogger({ level: process.env.CLASSTOP_LOG_LEVEL ?? 'silent', fd: 2 });
+}
 
 /** This build's version, for SARIF's tool.driver (dist/src/cli → the package root). */
 function toolVersion(): string {
@@ -52,16 +63,34 @@ export async function verifyCommand(args: string[]): Promise<void> {
     crls: values.crl ?? [],
     configFile: values.config,
   });
+  // Ctrl-C or SIGTERM: the run removes its container, sockets, shm and Redis, then the process exits.
+  const stop = new AbortController();
+  const onSignal = (signal: (typeof SIGNALS)[number]) => {
+    if (stop.signal.aborted) return;
+    process.stderr.write(`classtop-sandbox verify: ${signal}: stopping the plugin and removing what the run made\n`);
+    process.exitCode = EXIT_SIGNALLED[signal];
+    stop.abort();
+  };
+  for (const signal of SIGNALS) process.on(signal, onSignal);
   try {
     const progress = (line: string) => process.stderr.write(line);
     progress(`verifying ${source} for tenant '${target.tenant.id}'\nstatic checks:\n`);
     const found = await runStaticChecks(target, (r) => progress(progressLine(r)));
+    progress('running the plugin under the production profile:\n');
+    const dynamic = await runDynamicChecks(
+      target,
+      found,
+      verifyLogger(),
+      (r) => progress(progressLine(r)),
+      stop.signal,
+    );
+    if (stop.signal.aborted) return;
     const report: VerifyReport = {
       source,
       root: target.root,
       plugin: found.manifest ? { id: found.manifest.id, version: found.manifest.version } : null,
-      checks: found.checks,
-      engine: 'not-run',
+      checks: [...found.checks, ...dynamic.checks],
+      engine: dynamic.engine,
     };
     const exitCode = exitCodeOf(report, values.strict);
     if (values.junit) writeFileSync(values.junit, junitReport(report, values.strict));
@@ -70,5 +99,6 @@ export async function verifyCommand(args: string[]): Promise<void> {
     process.exitCode = exitCode;
   } finally {
     target.close();
+    for (const signal of SIGNALS) process.off(signal, onSignal);
   }
 }

@@ -17,9 +17,11 @@ export interface LoggerOptions {
   level: string;
   /** Write synchronously (tests, CLI one-shots); the orchestrator writes asynchronously. */
   sync?: boolean;
+  /** File descriptor to write to: stdout (1) unless a command keeps stdout for its own output. */
+  fd?: number;
 }
 
-/** The process's root logger: JSON lines on stdout, secrets redacted. */
+/** The process's root logger: JSON lines on stdout (or `fd`), secrets redacted. */
 export function createLogger(options: LoggerOptions): Logger {
   return pino(
     {
@@ -27,6 +29,6 @@ export function createLogger(options: LoggerOptions): Logger {
       level: options.level,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     },
-    pino.destination({ dest: 1, sync: options.sync ?? false }),
+    pino.destination({ dest: options.fd ?? 1, sync: options.sync ?? false }),
   );
 }

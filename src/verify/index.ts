@@ -6,3 +6,4 @@ export { sarifReport } from './reports/sarif-report.ts';
 export { progressLine, terminalSummary } from './reports/terminal-report.ts';
 export { runStaticChecks } from './run-static-checks.ts';
 export { openTarget, type VerifyTarget } from './verify-target.ts';
+export { runDynamicChecks, type DynamicOutcome } from './dynamic/run-dynamic-checks.ts';
