@@ -168,7 +168,9 @@ export class DockerSandboxRuntime {
    * max_usage; null on cgroup v2), and its process count, from one non-streaming stats request.
    */
   async usage(containerId: string): Promise<ContainerUsage> {
-    const stats = await this.docker.getContainer(containerId).stats({ stream: false });
+    // one-shot: no second sample for CPU percentages (which would take the engine a second or two).
+    const options = { stream: false as const, 'one-shot': true };
+    const stats = await this.docker.getContainer(containerId).stats(options);
     const memory = stats.memory_stats as { usage?: number; max_usage?: number };
     return {
       memoryBytes: memory.usage ?? 0,

@@ -25,6 +25,8 @@ export class PluginRun {
   readonly results: CheckResult[] = [];
   crash: CheckResult | undefined;
   startMs: number | undefined;
+  /** What onSave returned right after the first enable: a fresh instance's state. */
+  private fresh: unknown;
   private readonly deps: { orchestrator: Orchestrator; store: PluginStateStore; sampler: UsageSampler };
   private readonly tenant: string;
   private readonly manifest: PluginManifest;
@@ -75,15 +77,14 @@ export class PluginRun {
         `${status.reason ?? 'ENABLE_FAILED'}: ${status.lastError ?? status.state}`,
       );
     this.startMs = await this.startTime();
-    await this.deps.sampler.sample(status.containerId);
-    return `enabled in ${this.startMs ?? '?'} ms (LOADED → ENABLED: snapshot, verification, container, Register, onEnable)`;
+    this.fresh = await this.save().catch(() => undefined);
+    return `enabled in ${this.startMs ?? '?'} ms (enable job accepted → ENABLED: snapshot, verification, container, Register, onEnable)`;
   }
 
   private async call(call: VerifyCall): Promise<string> {
     const deadline = Date.now() + this.manifest.ipcTimeoutMs;
     const payload = Buffer.from(JSON.stringify(call.input ?? null));
     const answer = await this.plugin().callFunction(call.function, payload, deadline);
-    await this.deps.sampler.sample(this.status().containerId);
     const text = answer.toString('utf8');
     if (call.expect === undefined) return `returned ${quote(text)}`;
     let result: unknown;
@@ -104,15 +105,21 @@ export class PluginRun {
     return JSON.parse((await this.plugin().saveState()).toString('utf8')) as unknown;
   }
 
+  /**
+   * The new instance's onSave against the old one's: equal is a round trip; a fresh instance's
+   * state where the old one had moved on is state lost (onRestore ignored it); any other change is
+   * onEnable's own work after onRestore (a counter of enables, say) and passes.
+   */
   private async restore(before: unknown): Promise<string> {
     const after = await this.save();
-    await this.deps.sampler.sample(this.status().containerId);
-    if (!isDeepStrictEqual(before, after))
+    if (isDeepStrictEqual(before, after))
+      return `the new instance's onSave returns what the old one's did: ${quote(after)}`;
+    if (this.fresh !== undefined && isDeepStrictEqual(after, this.fresh) && !isDeepStrictEqual(before, this.fresh))
       throw new SandboxError(
         'INTERNAL_ERROR',
-        `STATE_LOST: onSave returned ${quote(before)} before the reload, and ${quote(after)} from the new instance after onRestore; onRestore must take back what onSave gave`,
+        `STATE_LOST: onSave returned ${quote(before)} before the reload, and a fresh instance's ${quote(after)} from the new one; onRestore must take back what onSave gave`,
       );
-    return `the new instance's onSave returns what the old one's did: ${quote(after)}`;
+    return `carried over, then changed after onRestore (by onEnable): ${quote(before)} before, ${quote(after)} after`;
   }
 
   /** A lifecycle job through the orchestrator's queue, as an operator's would run. */
@@ -169,11 +176,11 @@ export class PluginRun {
     this.stopped = `the plugin crashed (${this.crash.code})`;
   }
 
+  /** From the enable job's acceptance to its end (the plugin ENABLED): the cold start a host sees. */
   private async startTime(): Promise<number | undefined> {
-    const history = await this.deps.store.history(this.tenant, this.manifest.id);
-    const loaded = history.find((t) => t.to === 'LOADED');
-    const enabled = history.find((t) => t.to === 'ENABLED');
-    return loaded && enabled ? Date.parse(enabled.at) - Date.parse(loaded.at) : undefined;
+    const jobs = await this.deps.orchestrator.jobs();
+    const job = jobs.find((j) => j.action === 'enable' && j.pluginId === this.manifest.id && j.finishedAt);
+    return job?.finishedAt ? Date.parse(job.finishedAt) - Date.parse(job.createdAt) : undefined;
   }
 
   private report(result: CheckResult): void {

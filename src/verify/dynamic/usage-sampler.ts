@@ -1,7 +1,7 @@
 import type { DockerSandboxRuntime } from '../../sandbox/index.ts';
 
 /**
- * The plugin container's memory high-water mark and process count, sampled after each step
+ * The plugin container's memory high-water mark and process count, sampled before each container goes
  * (docker stats). Where the engine keeps a high-water mark (cgroup v1) it covers the container's
  * whole life; otherwise the highest sample is reported as such.
  */
