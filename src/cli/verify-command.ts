@@ -77,13 +77,12 @@ export async function verifyCommand(args: string[]): Promise<void> {
     progress(`verifying ${source} for tenant '${target.tenant.id}'\nstatic checks:\n`);
     const found = await runStaticChecks(target, (r) => progress(progressLine(r)));
     progress('running the plugin under the production profile:\n');
-    const dynamic = await runDynamicChecks(
-      target,
-      found,
-      verifyLogger(),
-      (r) => progress(progressLine(r)),
-      stop.signal,
-    );
+    const dynamic = await runDynamicChecks(target, found, {
+      log: verifyLogger(),
+      onResult: (r) => progress(progressLine(r)),
+      onRun: (id, dir) => progress(`  (orchestrator ${id}, files in ${dir})\n`),
+      signal: stop.signal,
+    });
     if (stop.signal.aborted) return;
     const report: VerifyReport = {
       source,

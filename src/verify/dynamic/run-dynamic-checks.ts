@@ -34,6 +34,16 @@ const REFUSING_GROUPS = new Set([
   'permissions',
 ]);
 
+export interface DynamicOptions {
+  log: Logger;
+  /** Each result as it is made (the progress lines). */
+  onResult: (result: CheckResult) => void;
+  /** Told the run's orchestrator id and directory once they exist, so that leftovers can be named. */
+  onRun: (orchestratorId: string, directory: string) => void;
+  /** Aborted on SIGINT/SIGTERM: the run stops and removes what it made. */
+  signal: AbortSignal;
+}
+
 export interface DynamicOutcome {
   checks: CheckResult[];
   engine: 'answered' | 'unavailable' | 'not-run';
@@ -48,10 +58,9 @@ export interface DynamicOutcome {
 export async function runDynamicChecks(
   target: VerifyTarget,
   found: StaticOutcome,
-  log: Logger,
-  onResult: (result: CheckResult) => void,
-  signal: AbortSignal,
+  options: DynamicOptions,
 ): Promise<DynamicOutcome> {
+  const { log, onResult, signal } = options;
   const r = resultsOf('lifecycle', 'dynamic');
   const skip = (code: string, why: string, engine: DynamicOutcome['engine']): DynamicOutcome => {
     const result = r.skipped(code, 'the plugin was not run', why);
@@ -73,6 +82,7 @@ export async function runDynamicChecks(
   }
   const { plugin, allowUnsigned } = pluginToRun(target, found);
   const config = dynamicConfig(target, plugin, allowUnsigned);
+  options.onRun(config.orchestratorId, target.scratch);
   const checks = await runWithCleanup(config, target.tenant.id, manifest, { runtime, log, onResult, signal });
   const audit = auditFindings(readAudit(config.auditLog, manifest.id), manifest);
   audit.forEach(onResult);
