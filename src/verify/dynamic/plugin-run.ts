@@ -13,8 +13,18 @@ const CRASH_POLL_MS = 100;
 /** How much of a result or a state a finding quotes. */
 const QUOTE_CHARS = 400;
 const CRASH_REASONS = new Set(['CRASHED', 'CRASH_LOOP', 'UNRESPONSIVE']);
+/** Failures that are verify's own verdict on a plugin that answered. */
+const VERDICTS = new Set(['STATE_LOST', 'CALL_UNEXPECTED']);
 
 const lifecycle = resultsOf('lifecycle', 'dynamic');
+
+export interface RunDeps {
+  orchestrator: Orchestrator;
+  store: PluginStateStore;
+  sampler: UsageSampler;
+  /** Aborted by SIGINT/SIGTERM: no further step starts, and a job being waited for is given up. */
+  signal: AbortSignal;
+}
 
 /**
  * The lifecycle a host puts the plugin through, one reported step each: enable, each verify call,
@@ -27,18 +37,13 @@ export class PluginRun {
   startMs: number | undefined;
   /** What onSave returned right after the first enable: a fresh instance's state. */
   private fresh: unknown;
-  private readonly deps: { orchestrator: Orchestrator; store: PluginStateStore; sampler: UsageSampler };
+  private readonly deps: RunDeps;
   private readonly tenant: string;
   private readonly manifest: PluginManifest;
   private readonly onResult: (result: CheckResult) => void;
   private stopped: string | undefined;
 
-  constructor(
-    deps: { orchestrator: Orchestrator; store: PluginStateStore; sampler: UsageSampler },
-    tenant: string,
-    manifest: PluginManifest,
-    onResult: (result: CheckResult) => void,
-  ) {
+  constructor(deps: RunDeps, tenant: string, manifest: PluginManifest, onResult: (result: CheckResult) => void) {
     this.deps = deps;
     this.tenant = tenant;
     this.manifest = manifest;
@@ -127,7 +132,10 @@ export class PluginRun {
     const { orchestrator } = this.deps;
     if (action === 'disable') await this.deps.sampler.sample(this.status().containerId);
     const id = await orchestrator.submit({ action, tenant: this.tenant, pluginId: this.manifest.id, cause: 'verify' });
-    const view = await orchestrator.waitForJob(id, this.manifest.ipcTimeoutMs * 4);
+    const view = await Promise.race([
+      orchestrator.waitForJob(id, this.manifest.ipcTimeoutMs * 4),
+      aborted(this.deps.signal),
+    ]);
     const status = this.status();
     if (status.state !== expected)
       throw new SandboxError(
@@ -138,6 +146,7 @@ export class PluginRun {
   }
 
   private async step(name: string, okCode: string, work: () => Promise<string>): Promise<void> {
+    if (this.deps.signal.aborted) this.stopped ??= 'verify was stopped by a signal';
     if (this.stopped) return this.report(lifecycle.skipped('NOT_REACHED', name, this.stopped));
     const started = performance.now();
     try {
@@ -149,7 +158,8 @@ export class PluginRun {
     } catch (err) {
       const { code, message } = describe(err);
       this.report({ ...lifecycle.error(code, `${name} failed`, message), durationMs: performance.now() - started });
-      await this.checkCrash();
+      // A verdict on what the plugin answered is not a crash; anything else may be one.
+      if (!VERDICTS.has(code)) await this.checkCrash();
       this.stopped ??= name === 'enable' ? 'the plugin did not enable' : undefined;
     }
   }
@@ -195,6 +205,18 @@ export class PluginRun {
   private status() {
     return this.plugin().status();
   }
+}
+
+/** Rejects when `signal` aborts: a wait that a signal should end. */
+function aborted(signal: AbortSignal): Promise<never> {
+  const stopped = new Promise<never>((_, reject) => {
+    const stop = () => reject(new SandboxError('INTERNAL_ERROR', 'verify was stopped by a signal'));
+    if (signal.aborted) stop();
+    else signal.addEventListener('abort', stop, { once: true });
+  });
+  // Handled here too: when the race is won by the job, a later abort must not be an unhandled rejection.
+  stopped.catch(() => undefined);
+  return stopped;
 }
 
 /** The finding's code: one the message starts with (CALL_UNEXPECTED: …), else the error's code. */

@@ -144,7 +144,7 @@ async function runWithCleanup(
     closers.push(() => orchestrator.stop());
     const sampler = new UsageSampler(deps.runtime);
     const run = new PluginRun(
-      { orchestrator, store: new PluginStateStore(redis), sampler },
+      { orchestrator, store: new PluginStateStore(redis), sampler, signal: deps.signal },
       tenant,
       manifest,
       deps.onResult,
