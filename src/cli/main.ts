@@ -92,7 +92,10 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void> | void> = {
   sign,
   'verify-signature': verifySignature,
   pack,
-  verify: verifyCommand,
+  verify: (args) => {
+    if (!args.some((a) => !a.startsWith('-'))) throw usage('verify needs a plugin directory or a .ctp file');
+    return verifyCommand(args);
+  },
   'ca init': caInit,
   'cert issue': certIssue,
   'cert revoke': certRevoke,

@@ -176,13 +176,13 @@ export class PluginRun {
     const detail = status.lastError ?? status.reason ?? 'crashed';
     const oom = /out of memory/.test(detail);
     const crashes = resultsOf('crashes', 'dynamic');
-    this.crash = oom
-      ? crashes.error(
-          'OOM_KILLED',
-          `killed for exceeding sandbox.memory_mb (${this.manifest.sandbox.memoryMb} MiB)`,
-          detail,
-        )
-      : crashes.error(status.reason ?? 'CRASHED', 'the plugin crashed', detail);
+    const memoryMb = this.manifest.sandbox.memoryMb;
+    // verify allows one crash, so supervision calls any crash a crash loop: name what it was.
+    if (oom)
+      this.crash = crashes.error('OOM_KILLED', `killed for exceeding sandbox.memory_mb (${memoryMb} MiB)`, detail);
+    else if (/stopped answering/.test(detail))
+      this.crash = crashes.error('UNRESPONSIVE', 'the plugin stopped answering', detail);
+    else this.crash = crashes.error('CRASHED', 'the plugin crashed', detail);
     this.stopped = `the plugin crashed (${this.crash.code})`;
   }
 
