@@ -56,6 +56,8 @@ describe('classtop-sandbox verify', () => {
     writeFileSync(file('no-engine-no-trust.yaml'), config({ dockerSocket: file('nothing-listens.sock') }, false));
     cpSync(path.join(EXAMPLES, 'hello-world'), file('hello-tampered'), { recursive: true });
     appendFileSync(file('hello-tampered/index.js'), '\n// changed after signing\n');
+    cpSync(path.join(EXAMPLES, 'hello-world'), file('hello-ui'), { recursive: true });
+    writeFileSync(file('hello-ui/plugin_ui.js'), 'export default {};\n');
     for (const fixture of ['verify-state-loser', 'verify-memory-hog']) {
       cpSync(path.join(FIXTURES, fixture), file(fixture), { recursive: true });
       signPlugin(file(fixture), path.join(DEVELOPER, 'developer.key.pem'), path.join(DEVELOPER, 'developer.pem'));
@@ -69,6 +71,7 @@ describe('classtop-sandbox verify', () => {
       withConfig('python', path.join(EXAMPLES, 'example-python'), ['--json']),
       withConfig('peek', 'course-peek.ctp', ['--json']),
       withConfig('tampered', 'hello-tampered', ['--json', '--sarif', 'tampered.sarif']),
+      withConfig('ui', 'hello-ui', ['--json', '--sarif', 'ui.sarif']),
       withConfig('loser', 'verify-state-loser', ['--json']),
       withConfig('hog', 'verify-memory-hog', ['--json']),
       withConfig('no-engine', path.join(EXAMPLES, 'hello-world'), ['--json'], 'no-engine.yaml'),
@@ -103,6 +106,15 @@ describe('classtop-sandbox verify', () => {
     }
     const hello = json('hello')['classtop-verify'];
     assert.match(hello.events?.[0]?.detail ?? '', /com\.example\.hello-world\/hello_world_started/);
+    assert.deepEqual(
+      hello.resources?.map((c) => [c.name, c.severity]),
+      [
+        ['START_TIME', 'ok'],
+        ['MEMORY', 'ok'],
+        ['PROCESSES', 'ok'],
+      ],
+    );
+    assert.match(hello.resources?.[1]?.detail ?? '', /of sandbox\.memory_mb 128 MiB/);
     assert.ok(hello['host-calls']?.[0]?.detail.includes('add_course allowed OK'));
     // Least privilege: the Python example declares emit:events and never emits.
     const unused = json('python')['classtop-verify']['permissions-used']?.find((c) => c.name === 'PERMISSION_UNUSED');
@@ -147,6 +159,25 @@ describe('classtop-sandbox verify', () => {
     });
   });
 
+  it('fails a plugin_ui.js the signature does not cover, naming it', () => {
+    assert.equal(run('ui').code, 1);
+    const report = json('ui')['classtop-verify'];
+    assert.deepEqual(
+      report['plugin-ui']?.map((c) => [c.severity, c.name, c.file]),
+      [['error', 'UI_NOT_SIGNED', 'plugin_ui.js']],
+    );
+    assert.deepEqual(
+      report.files?.map((c) => [c.name, c.file]),
+      [['FILE_EXTRA', 'plugin_ui.js']],
+    );
+    const sarif = JSON.parse(readFileSync(file('ui.sarif'), 'utf8')) as Sarif;
+    checkSarif(sarif);
+    assert.deepEqual(sarif.runs[0]?.results.map((r) => r.locations[0]?.physicalLocation.artifactLocation.uri).sort(), [
+      'hello-ui/plugin_ui.js',
+      'hello-ui/plugin_ui.js',
+    ]);
+  });
+
   it('reports course-peek’s add_course call without modify:courses (from a .ctp)', () => {
     assert.equal(run('peek').code, 1);
     const report = json('peek')['classtop-verify'];
@@ -185,6 +216,9 @@ describe('classtop-sandbox verify', () => {
     const report = json('hog')['classtop-verify'];
     assert.equal(report.crashes?.[0]?.name, 'OOM_KILLED');
     assert.match(report.crashes?.[0]?.detail ?? '', /out of memory/);
+    assert.match(report.crashes?.[0]?.detail ?? '', /memory-hog: growing past sandbox\.memory_mb/);
+    const unknown = report['host-calls']?.find((c) => c.name === 'API_UNKNOWN');
+    assert.match(unknown?.title ?? '', /get_grades/);
     assert.equal(report.lifecycle?.at(-1)?.severity, 'skipped');
   });
 

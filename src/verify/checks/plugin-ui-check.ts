@@ -31,6 +31,10 @@ export const pluginUiCheck: StaticCheck = {
             ),
           ];
     }
+    if (outcome?.kind === 'refused' && outcome.error.files.includes(PLUGIN_UI_FILE))
+      return [
+        r.error('UI_NOT_SIGNED', `${PLUGIN_UI_FILE} is not covered by the signature`, outcome.error.detail, where),
+      ];
     if (outcome?.kind === 'unsigned')
       return [
         r.error('UI_NOT_SIGNED', `${PLUGIN_UI_FILE} is not covered by a signature`, 'the plugin is unsigned', where),
