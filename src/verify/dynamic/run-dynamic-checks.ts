@@ -67,6 +67,7 @@ export async function runDynamicChecks(
     onResult(result);
     return { checks: [result], engine };
   };
+  if (signal.aborted) return skip('NOT_RUN', 'verify was stopped by a signal', 'not-run');
   const manifest = found.manifest;
   const refusing = found.checks.filter((c) => c.severity === 'error' && REFUSING_GROUPS.has(c.group));
   if (!manifest || refusing.length > 0) {
