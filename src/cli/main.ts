@@ -8,6 +8,7 @@ import { adminRequest, statusCommand } from './status-command.ts';
 import { caInit, certIssue, certRevoke, crlUpdate, pack, sign, verifySignature } from './trust-commands.ts';
 import { upCommand } from './up-command.ts';
 import { validateCommand } from './validate-command.ts';
+import { verifyCommand } from './verify-command.ts';
 
 const USAGE = `Usage: classtop-sandbox <command> [options]
 
@@ -30,6 +31,9 @@ Plugin authors:
   verify-signature DIR [--trust ROOT.pem]... [--crl CRL]...
                                        check a signed plugin offline, as the orchestrator would
   pack DIR --out FILE.ctp              one signed archive the orchestrator can run
+  verify DIR|FILE.ctp [--trust ROOT.pem]... [--crl CRL]... [--config FILE] [--json] [--junit FILE]
+         [--sarif FILE] [--strict]     static checks, then a run under the production sandbox (CI);
+                                       exit 0 passed, 1 failed, 3 not run (no Docker engine)
 
 Certificate authorities (operators, tenants):
   ca init --dir DIR [--name NAME] [--intermediate] [--algorithm ecdsa|rsa] [--days N] [--crl-days N]
@@ -92,6 +96,10 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void> | void> = {
   sign,
   'verify-signature': verifySignature,
   pack,
+  verify: (args) => {
+    if (!args.some((a) => !a.startsWith('-'))) throw usage('verify needs a plugin directory or a .ctp file');
+    return verifyCommand(args);
+  },
   'ca init': caInit,
   'cert issue': certIssue,
   'cert revoke': certRevoke,

@@ -19,9 +19,11 @@ export interface LoggerOptions {
   sync?: boolean;
   /** Where the JSON lines go instead of stdout (`classtop-sandbox dev` reformats them for reading). */
   destination?: DestinationStream;
+  /** File descriptor to write to: stdout (1) unless a command keeps stdout for its own output. */
+  fd?: number;
 }
 
-/** The process's root logger: JSON lines on stdout (or `destination`), secrets redacted. */
+/** The process's root logger: JSON lines on stdout (or `destination`, or `fd`), secrets redacted. */
 export function createLogger(options: LoggerOptions): Logger {
   return pino(
     {
@@ -29,6 +31,6 @@ export function createLogger(options: LoggerOptions): Logger {
       level: options.level,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     },
-    options.destination ?? pino.destination({ dest: 1, sync: options.sync ?? false }),
+    options.destination ?? pino.destination({ dest: options.fd ?? 1, sync: options.sync ?? false }),
   );
 }

@@ -5,6 +5,7 @@ export {
   NO_OPERATOR_LIMITS,
   type PluginManifest,
   type SandboxLimits,
+  type VerifyCall,
   type WhitelistedPath,
 } from './load-manifest.ts';
 export { MAX_PYTHON_PACKAGES, type PluginDependencies } from './manifest-dependencies.ts';

@@ -38,6 +38,15 @@ export interface WhitelistedPath {
   readOnly: boolean;
 }
 
+/** A call `classtop-sandbox verify` makes to an exported function (plugin.yaml `verify.calls`). */
+export interface VerifyCall {
+  function: string;
+  /** Sent as JSON; null when plugin.yaml gives none. */
+  input: unknown;
+  /** When given, the result must contain it (objects: these keys with these values, recursively). */
+  expect?: unknown;
+}
+
 /** A validated plugin.yaml, with its paths resolved on this host. Frozen. */
 export interface PluginManifest {
   id: string;
@@ -63,6 +72,8 @@ export interface PluginManifest {
     tmpMb: number;
     paths: readonly WhitelistedPath[];
   };
+  /** plugin.yaml's `verify` section, for `classtop-sandbox verify`; absent when it has none. */
+  verify?: { calls: readonly VerifyCall[] };
 }
 
 /** A refused manifest: every problem found, each naming the file, the field and the fix. */
@@ -134,6 +145,15 @@ export function loadManifest(directory: string, limits: SandboxLimits, options: 
       shmMb: box.shm_mb,
       tmpMb: box.tmp_mb,
       paths: Object.freeze(paths),
+    }),
+    ...(data.verify && {
+      verify: Object.freeze({
+        calls: Object.freeze(
+          data.verify.calls.map((c) =>
+            Object.freeze({ function: c.function, input: c.input ?? null, expect: c.expect }),
+          ),
+        ),
+      }),
     }),
   });
 }

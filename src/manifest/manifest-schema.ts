@@ -41,6 +41,16 @@ const privilegedPermission = z.string().refine(isPrivilegedPermission, {
     `unknown privileged permission '${String(issue.input)}'; use one of ${PRIVILEGED_PERMISSIONS.join(', ')}`,
 });
 
+/** At most this many calls in `verify.calls`: a CI check, not a test suite. */
+const MAX_VERIFY_CALLS = 32;
+
+/** One exported function `classtop-sandbox verify` calls while the plugin runs; `expect` must match its result. */
+const verifyCall = z.strictObject({
+  function: z.string().min(1).max(128),
+  input: z.unknown().optional(),
+  expect: z.unknown().optional(),
+});
+
 const whitelistedPath = z.strictObject({
   path: z.string().min(1),
   mode: z.enum(['ro', 'rw']).default('ro'),
@@ -98,6 +108,8 @@ export const manifestSchema = z.strictObject({
       paths: z.array(whitelistedPath).default([]),
     })
     .prefault({}),
+  // For `classtop-sandbox verify` only: the orchestrator never reads it.
+  verify: z.strictObject({ calls: z.array(verifyCall).max(MAX_VERIFY_CALLS).default([]) }).optional(),
 });
 
 export type RawManifest = z.infer<typeof manifestSchema>;

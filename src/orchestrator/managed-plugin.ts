@@ -202,6 +202,13 @@ export class ManagedPlugin {
     return instance.callFunction(name, payload, deadlineMs);
   }
 
+  /** The serving instance's onSave, with no hand-over: `verify` compares it before and after a reload. */
+  saveState(): Promise<Buffer> {
+    const instance = servingInstance(this.phase);
+    if (!instance) throw new SandboxError('NOT_FOUND', `${this.pluginId} is ${this.record.current.state}, not ENABLED`);
+    return instance.save();
+  }
+
   /** Reads a shared-memory region the running plugin announced, into a new buffer or `into`. */
   readSharedMemory(name: string, into?: Buffer): Promise<Buffer> {
     const instance = runningInstance(this.phase);

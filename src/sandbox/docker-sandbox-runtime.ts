@@ -12,6 +12,13 @@ const PING_TIMEOUT_MS = 5_000;
 const REQUEST_IDLE_TIMEOUT_MS = 60_000;
 const NS_PER_MS = 1_000_000;
 
+/** What a running container uses (docker stats). */
+export interface ContainerUsage {
+  memoryBytes: number;
+  memoryPeakBytes: number | null;
+  pids: number;
+}
+
 export interface StartedSandbox {
   id: string;
   name: string;
@@ -154,6 +161,22 @@ export class DockerSandboxRuntime {
 
   async inspect(containerId: string): Promise<Docker.ContainerInspectInfo> {
     return this.docker.getContainer(containerId).inspect();
+  }
+
+  /**
+   * A running container's memory now, its high-water mark where the engine reports one (cgroup v1:
+   * max_usage; null on cgroup v2), and its process count, from one non-streaming stats request.
+   */
+  async usage(containerId: string): Promise<ContainerUsage> {
+    // one-shot: no second sample for CPU percentages (which would take the engine a second or two).
+    const options = { stream: false as const, 'one-shot': true };
+    const stats = await this.docker.getContainer(containerId).stats(options);
+    const memory = stats.memory_stats as { usage?: number; max_usage?: number };
+    return {
+      memoryBytes: memory.usage ?? 0,
+      memoryPeakBytes: memory.max_usage ?? null,
+      pids: stats.pids_stats?.current ?? 0,
+    };
   }
 
   /** Settles when the container exits, with its exit code and whether the kernel OOM-killed it. */

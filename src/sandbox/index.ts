@@ -1,4 +1,9 @@
-export { DockerSandboxRuntime, type StartedSandbox, type ManagedContainer } from './docker-sandbox-runtime.ts';
+export {
+  DockerSandboxRuntime,
+  type ContainerUsage,
+  type StartedSandbox,
+  type ManagedContainer,
+} from './docker-sandbox-runtime.ts';
 export { buildSandboxSpec, CONTAINER_PATHS, type SandboxSpec, type SandboxMount } from './sandbox-spec.ts';
 export {
   createPluginDirectories,

@@ -20,7 +20,9 @@ export function listBundleFiles(root: string, excluded: readonly string[]): stri
       if (rel === SIGNED_MANIFEST_FILE || skip.has(rel)) continue;
       const stat = lstatSync(path.join(root, rel));
       if (stat.isSymbolicLink())
-        throw new TrustError('FILE_SYMLINK', `${rel} is a symlink; a signed plugin may contain regular files only`);
+        throw new TrustError('FILE_SYMLINK', `${rel} is a symlink; a signed plugin may contain regular files only`, {
+          files: [rel],
+        });
       if (stat.isDirectory()) walk(rel);
       else if (stat.isFile()) found.push(rel);
       else

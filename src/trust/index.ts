@@ -5,7 +5,16 @@ export { verifyChain } from './chain-verifier.ts';
 export { GRANT_URN, type CertificateGrants } from './grant-extensions.ts';
 export { SIGNED_MANIFEST_FILE } from './bundle-files.ts';
 export { loadTenantTrust, type TenantTrust, type TenantTrustConfig } from './tenant-trust.ts';
-export { verifyPlugin, type VerifiedPlugin } from './verify-plugin.ts';
+export {
+  verifyPlugin,
+  verifyBundleFor,
+  checkGrants,
+  checkPin,
+  checkTenantAllows,
+  type VerifiedPlugin,
+} from './verify-plugin.ts';
+export { readSignedManifest, type SignedBundle } from './signed-manifest.ts';
+export { snapshotBundle } from './bundle-files.ts';
 export {
   initAuthority,
   issueDeveloperCertificate,

@@ -98,10 +98,15 @@ export function verifySignedBundle(dir: string, file: SignedManifestFile): Signe
   const present = listBundleFiles(dir, payload.excluded);
   const listed = Object.keys(payload.files);
   const extra = present.filter((f) => !Object.hasOwn(payload.files, f));
-  if (extra.length > 0) throw new TrustError('FILE_EXTRA', `file(s) not covered by the signature: ${extra.join(', ')}`);
+  if (extra.length > 0)
+    throw new TrustError('FILE_EXTRA', `file(s) not covered by the signature: ${extra.join(', ')}`, { files: extra });
   const missing = listed.filter((f) => !present.includes(f));
-  if (missing.length > 0) throw new TrustError('FILE_MISSING', `signed file(s) missing: ${missing.join(', ')}`);
+  if (missing.length > 0)
+    throw new TrustError('FILE_MISSING', `signed file(s) missing: ${missing.join(', ')}`, { files: missing });
   const changed = listed.filter((f) => hashFile(path.join(dir, f)) !== payload.files[f]);
-  if (changed.length > 0) throw new TrustError('FILE_TAMPERED', `file(s) changed after signing: ${changed.join(', ')}`);
+  if (changed.length > 0)
+    throw new TrustError('FILE_TAMPERED', `file(s) changed after signing: ${changed.join(', ')}`, {
+      files: changed,
+    });
   return { payload, leaf, intermediates };
 }

@@ -37,11 +37,14 @@ export class TrustError extends SandboxError {
   readonly reason: TrustReason;
   /** The message without its reason prefix. */
   readonly detail: string;
+  /** The plugin's files the reason is about (FILE_TAMPERED, FILE_EXTRA…), relative to its directory. */
+  readonly files: readonly string[];
 
-  constructor(reason: TrustReason, message: string, options?: { cause?: unknown }) {
+  constructor(reason: TrustReason, message: string, options?: { cause?: unknown; files?: readonly string[] }) {
     super(TRUST_REASONS[reason], `${reason}: ${message}`, options);
     this.name = 'TrustError';
     this.reason = reason;
     this.detail = message;
+    this.files = options?.files ?? [];
   }
 }

@@ -5,7 +5,7 @@ import { snapshotBundle, SIGNED_MANIFEST_FILE } from './bundle-files.ts';
 import { parseCertificates, type Certificate } from './certificate.ts';
 import { verifyChain } from './chain-verifier.ts';
 import { idMatches } from './grant-extensions.ts';
-import { readSignedManifest, verifySignedBundle } from './signed-manifest.ts';
+import { readSignedManifest, verifySignedBundle, type SignedBundle } from './signed-manifest.ts';
 import type { TenantTrust } from './tenant-trust.ts';
 import { TrustError } from './trust-error.ts';
 
@@ -43,6 +43,28 @@ export async function verifyPlugin(
     return { directory: snapshotDir, signer: null };
   }
 
+  const bundle = verifyBundleFor(manifest, snapshotDir, signedFile);
+  const chain = await verifyChain(bundle.leaf, bundle.intermediates, trust, now);
+  const leaf = bundle.leaf;
+  checkPin(snapshotDir, manifest, leaf);
+  checkGrants(manifest, leaf);
+  checkTenantAllows(manifest, trust);
+  return {
+    directory: snapshotDir,
+    signer: { fingerprint: leaf.fingerprint, subject: leaf.subject, serial: leaf.serial, chain },
+  };
+}
+
+/**
+ * The signature and every file of the snapshot, for this manifest's id, version and data paths.
+ * It and the check* functions below are verifyPlugin's steps, exported for `verify`'s report of each.
+ */
+export function verifyBundleFor(
+  manifest: PluginManifest,
+  snapshotDir: string,
+  signedFile: NonNullable<ReturnType<typeof readSignedManifest>>,
+): SignedBundle {
+  const excluded = manifest.sandbox.paths.map((p) => p.relative).sort();
   const bundle = verifySignedBundle(snapshotDir, signedFile);
   const { plugin, excluded: signedExcluded } = bundle.payload;
   if (plugin.id !== manifest.id || plugin.version !== manifest.version) {
@@ -57,18 +79,11 @@ export async function verifyPlugin(
       `the signed data paths (${signedExcluded.join(', ') || 'none'}) differ from plugin.yaml's sandbox.paths`,
     );
   }
-  const chain = await verifyChain(bundle.leaf, bundle.intermediates, trust, now);
-  const leaf = bundle.leaf;
-  checkPin(snapshotDir, manifest, leaf);
-  checkGrants(manifest, leaf);
-  checkTenantAllows(manifest, trust);
-  return {
-    directory: snapshotDir,
-    signer: { fingerprint: leaf.fingerprint, subject: leaf.subject, serial: leaf.serial, chain },
-  };
+  return bundle;
 }
 
-function checkPin(dir: string, manifest: PluginManifest, leaf: Certificate): void {
+/** verifyPlugin's step: the pinned fingerprint and the shipped certificate are the signer's. */
+export function checkPin(dir: string, manifest: PluginManifest, leaf: Certificate): void {
   const pinned = manifest.certificate.fingerprint;
   if (pinned !== leaf.fingerprint) {
     throw new TrustError(
@@ -88,7 +103,8 @@ function checkPin(dir: string, manifest: PluginManifest, leaf: Certificate): voi
   }
 }
 
-function checkGrants(manifest: PluginManifest, leaf: Certificate): void {
+/** verifyPlugin's step: the certificate grants the id and what the manifest asks. */
+export function checkGrants(manifest: PluginManifest, leaf: Certificate): void {
   const grants = leaf.grants;
   if (!grants.pluginIds.some((pattern) => idMatches(pattern, manifest.id))) {
     throw new TrustError(
@@ -105,7 +121,8 @@ function checkGrants(manifest: PluginManifest, leaf: Certificate): void {
   }
 }
 
-function checkTenantAllows(manifest: PluginManifest, trust: TenantTrust): void {
+/** verifyPlugin's step: the tenant allows what the manifest asks. */
+export function checkTenantAllows(manifest: PluginManifest, trust: TenantTrust): void {
   const missing = notAllowed(manifest, trust.permissions, trust.privilegedPermissions);
   if (missing.length > 0) {
     throw new TrustError(
