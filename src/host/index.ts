@@ -1,5 +1,4 @@
 export { HostServer } from './host-server.ts';
 export { CourseStore } from './courses.ts';
 export { currentWeek, ScheduleStore } from './schedule.ts';
-export { CourseStore } from './courses.ts';
 export type { HostEvent } from './event-bus.ts';
