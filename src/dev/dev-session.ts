@@ -6,6 +6,7 @@ import { buildPlugin } from '../authoring/index.ts';
 import type { SandboxConfig } from '../config/index.ts';
 import { SandboxError } from '../errors/index.ts';
 import type { Logger } from '../logging/index.ts';
+import { seedSampleSchedule } from '../host/index.ts';
 import { loadManifest, type PluginManifest } from '../manifest/index.ts';
 import { Orchestrator } from '../orchestrator/index.ts';
 import { connectRedis, EmbeddedRedis } from '../redis/index.ts';
@@ -13,7 +14,6 @@ import { DEV_TENANT, devConfig } from './dev-config.ts';
 import { createDevLogger } from './dev-log.ts';
 import { PluginStages } from './plugin-stages.ts';
 import { PluginWatcher } from './plugin-watcher.ts';
-import { seedHost } from './seed-host.ts';
 
 /** How long a reload job may take beyond the plugin's start timeout (saving, draining, restoring). */
 const RELOAD_SLACK_MS = 30_000;
@@ -99,8 +99,8 @@ export class DevSession {
     const client = connectRedis(this.redis.url, this.log);
     try {
       await client.connect();
-      const seeded = await seedHost(client, DEV_TENANT);
-      this.say(`the built-in host has ${seeded.courses} courses and ${seeded.classes} classes a week`);
+      const seeded = await seedSampleSchedule(client, DEV_TENANT);
+      this.say(`the built-in host has ${seeded.courses} courses and ${seeded.entries} classes a week`);
     } finally {
       client.disconnect();
     }

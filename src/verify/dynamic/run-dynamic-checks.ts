@@ -1,7 +1,7 @@
 import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { SandboxConfig } from '../../config/index.ts';
-import type { HostEvent } from '../../host/index.ts';
+import { seedSampleSchedule, type HostEvent } from '../../host/index.ts';
 import { PluginStateStore } from '../../lifecycle/index.ts';
 import type { Logger } from '../../logging/index.ts';
 import type { PluginManifest } from '../../manifest/index.ts';
@@ -16,7 +16,6 @@ import { auditFindings, readAudit } from './audit-findings.ts';
 import { dynamicConfig } from './dynamic-config.ts';
 import { PluginRun } from './plugin-run.ts';
 import { runFindings } from './run-findings.ts';
-import { seedHost } from './seed-host.ts';
 import { UsageSampler } from './usage-sampler.ts';
 
 /** How long the Docker engine has to answer before the dynamic checks are skipped. */
@@ -135,7 +134,7 @@ async function runWithCleanup(
     const redis = connectRedis(redisServer.url, deps.log);
     closers.push(() => redis.disconnect());
     await redis.connect();
-    await seedHost(redis, tenant);
+    await seedSampleSchedule(redis, tenant);
     const events: HostEvent[] = [];
     const subscriber = redis.duplicate();
     closers.push(() => subscriber.disconnect());

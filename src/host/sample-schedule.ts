@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { CourseStore, ScheduleStore } from '../../host/index.ts';
+import { CourseStore } from './courses.ts';
+import { ScheduleStore } from './schedule.ts';
 
 /** A small, realistic week: the courses and entries a plugin's reads find on a school's host. */
 const COURSES = [
@@ -21,8 +22,11 @@ const ENTRIES: ReadonlyArray<readonly [number, number, string, string, number[]]
   [1, 5, '10:00', '11:40', ALL_TERM.filter((w) => w <= 8)],
 ];
 
-/** Writes the courses and schedule into the built-in host's Redis for `tenant`, through the host's own stores. */
-export async function seedHost(redis: Redis, tenant: string): Promise<{ courses: number; entries: number }> {
+/**
+ * Writes a sample week into the built-in host's Redis for `tenant`, through the host's own stores:
+ * what `verify` and `dev` run a plugin against, so its reads find what a school's host has.
+ */
+export async function seedSampleSchedule(redis: Redis, tenant: string): Promise<{ courses: number; entries: number }> {
   const ids = await new CourseStore(redis).addMany(tenant, COURSES);
   const schedule = new ScheduleStore(redis);
   for (const [course, day, start, end, weeks] of ENTRIES) {
