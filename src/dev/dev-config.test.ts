@@ -51,7 +51,11 @@ describe('the config of a dev session', () => {
     assert.equal(config.admin.listen, '127.0.0.1:0');
     for (const dir of [config.runtimeDir, config.stateDir, config.auditLog]) assert.ok(dir.startsWith(root), dir);
     assert.equal(config.shmDir, `/dev/shm/classtop-${config.orchestratorId}`);
-    assert.deepEqual(config.images, PRODUCTION.images, 'the sandbox profile is borrowed');
+    assert.deepEqual(
+      config.images,
+      { ...PRODUCTION.images, cpp: 'classtop/sandbox-cpp:latest' },
+      'the sandbox profile is borrowed (cpp by default)',
+    );
     assert.equal(config.limits.maxMemoryMb, 256);
   });
 

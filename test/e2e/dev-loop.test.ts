@@ -83,7 +83,7 @@ describe('classtop-sandbox dev: the inner loop, in the real sandbox', () => {
     const first = await run(process.execPath, [CLI, 'call', PYTHON, 'count', '{}', '--admin', dev.admin]);
     assert.deepEqual(JSON.parse(first.stdout), { answer: 'first', count: 1 });
     assert.deepEqual((await dev.call(PYTHON, 'count')).body, { answer: 'first', count: 2 });
-    assert.match(dev.stdout, /^\d\d:\d\d:\d\d\.\d{3} INFO {2}answering first from count 0; 3 courses$/m);
+    assert.match(dev.stdout, /^\d\d:\d\d:\d\d\.\d{3} INFO {2}answering first from count 0; 4 courses$/m);
     for (const line of dev.stdout.trimEnd().split('\n')) assert.match(line, READABLE_LINE, 'not raw JSON');
 
     const source = path.join(plugin, 'plugin.py');
@@ -91,7 +91,7 @@ describe('classtop-sandbox dev: the inner loop, in the real sandbox', () => {
     writeFileSync(source, good.replace('ANSWER = "first"', 'ANSWER = "second"'));
     await dev.said(/reloaded 1\.0\.0 → 1\.0\.0, its state carried over/);
     assert.deepEqual((await dev.call(PYTHON, 'count')).body, { answer: 'second', count: 3 }, 'new code, old state');
-    assert.match(dev.stdout, /INFO {2}answering second from count 2; 3 courses$/m);
+    assert.match(dev.stdout, /INFO {2}answering second from count 2; 4 courses$/m);
 
     writeFileSync(source, `${good.replace('ANSWER = "first"', 'ANSWER = "broken"')}\ndef broken(:\n`);
     await dev.said(/ERROR: this save does not run; the last good version \(1\.0\.0\) keeps running/);
