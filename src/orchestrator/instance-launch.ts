@@ -14,6 +14,7 @@ import {
   type PluginDirectories,
 } from '../sandbox/index.ts';
 import type { VerifiedPlugin } from '../trust/index.ts';
+import { describeExit } from './container-exit.ts';
 import type { InstanceContext } from './instance-context.ts';
 import { directoryRoots } from './instance-context.ts';
 import type { TeardownSteps } from './teardown-steps.ts';
@@ -66,6 +67,8 @@ export interface Launched {
   regions: Map<string, number>;
   /** The protocol version its SDK stated at Register; null when it stated none. */
   sdkProtocolVersion: string | null;
+  /** Settles when the container exits (with its last output); rejects if the engine lost track of it. */
+  exit: Promise<ExitInfo>;
 }
 
 /**
@@ -87,8 +90,8 @@ export async function launchInstance(req: LaunchRequest): Promise<Launched> {
   const gateway = openGateway(req, dirs, regions);
   req.teardown.defer(() => gateway.close());
   await gateway.listen(dirs.gatewaySocket);
-  const { containerId, output, exited } = await startContainer(req, dirs);
-  const registered = await waitForRegister(req, gateway, output, exited);
+  const { containerId, output, exit } = await startContainer(req, dirs);
+  const registered = await waitForRegister(req, gateway, output, exit);
   // The runner listens on plugin.sock before it registers.
   const client = new PluginClient(await pinPluginSocket(dirs, config.sandboxUid), req.manifest.id);
   req.teardown.defer(async () => {
@@ -99,7 +102,7 @@ export async function launchInstance(req: LaunchRequest): Promise<Launched> {
     client.close();
   });
   const sdkProtocolVersion = registered.sdk_protocol_version || null;
-  return { containerId, dirs, client, output, regions, sdkProtocolVersion };
+  return { containerId, dirs, client, output, regions, sdkProtocolVersion, exit };
 }
 
 function openGateway(req: LaunchRequest, dirs: PluginDirectories, regions: Map<string, number>): PolicyGateway {
@@ -140,12 +143,10 @@ function openGateway(req: LaunchRequest, dirs: PluginDirectories, regions: Map<s
   });
 }
 
-type Exit = { exitCode: number; oomKilled: boolean };
-
 async function startContainer(
   req: LaunchRequest,
   dirs: PluginDirectories,
-): Promise<{ containerId: string; output: PluginOutput; exited: Promise<Exit> }> {
+): Promise<{ containerId: string; output: PluginOutput; exit: Promise<ExitInfo> }> {
   const { config, runtime } = req.ctx;
   const spec = buildSandboxSpec({
     orchestratorId: config.orchestratorId,
@@ -171,25 +172,27 @@ async function startContainer(
     sandbox.output.stop();
     await runtime.remove(sandbox.id).catch((err: unknown) => req.log.error({ err }, 'container removal failed'));
   });
-  const exited = runtime.waitForExit(sandbox.id);
-  void exited.then(
-    async (exit) => {
-      // Its last lines may still be on their way when the engine reports the exit.
-      await sandbox.output.endedWithin(OUTPUT_DRAIN_MS);
-      output.end();
-      if (!req.teardown.begun) req.exits.onUnexpectedExit?.({ ...exit, logTail: output.lines() });
+  const exit = runtime.waitForExit(sandbox.id).then(async (exited): Promise<ExitInfo> => {
+    // Its last lines may still be on their way when the engine reports the exit.
+    await sandbox.output.endedWithin(OUTPUT_DRAIN_MS);
+    output.end();
+    return { ...exited, logTail: output.lines() };
+  });
+  void exit.then(
+    (exited) => {
+      if (!req.teardown.begun) req.exits.onUnexpectedExit?.(exited);
     },
     // The engine stopped answering: its event stream reports that for every plugin (ENGINE_LOST).
     (err: unknown) => req.log.debug({ err }, 'lost track of the container; the engine events report it'),
   );
-  return { containerId: sandbox.id, output, exited };
+  return { containerId: sandbox.id, output, exit };
 }
 
 async function waitForRegister(
   req: LaunchRequest,
   gateway: PolicyGateway,
   output: PluginOutput,
-  exited: Promise<Exit>,
+  exit: Promise<ExitInfo>,
 ): Promise<PluginRegisterRequest> {
   const timeoutMs = req.ctx.config.startTimeoutMs;
   let timer: NodeJS.Timeout | undefined;
@@ -200,10 +203,10 @@ async function waitForRegister(
       timeoutMs,
     );
   });
-  const died = exited.then((exit) => {
+  const died = exit.then((exited) => {
     throw new PluginStartFailure(
       'INTERNAL_ERROR',
-      `container exited with code ${exit.exitCode} before registering${output.describeTail()}`,
+      `${describeExit(exited)} before registering${output.describeTail()}`,
     );
   });
   try {

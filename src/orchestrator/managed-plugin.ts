@@ -7,6 +7,7 @@ import type { TenantTrust } from '../trust/index.ts';
 import { CallGate } from './call-gate.ts';
 import { hotReload, type Progress, type Reloadable } from './hot-reload.ts';
 import type { ManagedPluginDeps } from './managed-plugin-deps.ts';
+import { PluginCrash } from './plugin-crash.ts';
 import { PluginInstance } from './plugin-instance.ts';
 import {
   holdsQuota,
@@ -128,6 +129,8 @@ export class ManagedPlugin {
     } catch (err) {
       this.phase = IDLE;
       await instance?.remove();
+      // Its process died in onEnable: supervised as a crash (restart with backoff, crash loop).
+      if (err instanceof PluginCrash) throw await this.supervisor.enableCrashed(err);
       await this.record
         .fail(err)
         .catch((recordErr: unknown) => this.log.error({ err: recordErr }, 'could not record the failure'));

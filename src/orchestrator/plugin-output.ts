@@ -46,6 +46,11 @@ export class PluginOutput {
 
   /** "; last output:" and the last lines, for an error message; empty when there was none. */
   describeTail(): string {
-    return this.recent.length > 0 ? `; last output:\n${this.recent.slice(-TAIL_LINES).join('\n')}` : '';
+    return describeTail(this.recent);
   }
+}
+
+/** "; last output:" and the last of `lines`, for an error message; empty when there are none. */
+export function describeTail(lines: string[]): string {
+  return lines.length > 0 ? `; last output:\n${lines.slice(-TAIL_LINES).join('\n')}` : '';
 }

@@ -1,11 +1,12 @@
 import type { Logger } from '../logging/index.ts';
+import { describeExit } from './container-exit.ts';
 import { CrashPolicy } from './crash-policy.ts';
+import type { PluginCrash } from './plugin-crash.ts';
+import { describeTail } from './plugin-output.ts';
 import { runningInstance, servingInstance, type PluginPhase } from './plugin-phase.ts';
 import type { PluginRecord } from './plugin-record.ts';
+import { PluginStartFailure } from './plugin-start-failure.ts';
 import type { StartedPluginInstance } from './started-plugin-instance.ts';
-
-/** How many of the plugin's last output lines an error message quotes. */
-const TAIL_LINES = 5;
 
 export interface SupervisionSettings {
   restartInitialMs: number;
@@ -75,7 +76,7 @@ export class PluginSupervisor {
         // A stopping engine stops its containers first: that is reported by engineLost, for every plugin.
         if (!answers) return;
         void this.onFailure(instance, {
-          what: `container exited with code ${exit.exitCode}${exit.oomKilled ? ' (killed: out of memory)' : ''}`,
+          what: describeExit(exit),
           reason: 'CRASHED',
           logTail: exit.logTail,
         });
@@ -124,29 +125,45 @@ export class PluginSupervisor {
     }
   }
 
+  /**
+   * Its process died during Lifecycle ENABLE (the instance is removed already): a crash like any
+   * other, counted, restarted or stopped at a crash loop. Returns the enable job's failure, which
+   * names the crash and what supervision does about it.
+   */
+  async enableCrashed(crash: PluginCrash): Promise<PluginStartFailure> {
+    const message = await this.failed({ what: crash.what, reason: 'CRASHED', logTail: crash.logTail });
+    return new PluginStartFailure(crash.code, `${crash.pluginId}: ${message}`, { cause: crash });
+  }
+
   /** The instance died or hung: restart with backoff and jitter, or stop at a crash loop. */
   private async onFailure(instance: StartedPluginInstance, failure: Failure): Promise<void> {
     if (runningInstance(this.plugin.phase()) !== instance) return;
     this.plugin.pause();
+    await this.failed(failure);
+  }
+
+  /** Removes what runs, records the failure and schedules the restart (or not: a crash loop); returns the message. */
+  private async failed(failure: Failure): Promise<string> {
     const { crashLoopWindowMs, crashLoopRestarts } = this.settings;
     const decision = this.crashPolicy.onFailure(Date.now());
-    const tail = failure.logTail.length > 0 ? `; last output:\n${failure.logTail.slice(-TAIL_LINES).join('\n')}` : '';
+    const tail = describeTail(failure.logTail);
+    const message = decision.restart
+      ? `${failure.what}; restarting in ${decision.delayMs} ms (crash ${decision.crashes} of at most ${crashLoopRestarts - 1} within the window)${tail}`
+      : `crash loop: ${decision.crashes} crashes within ${crashLoopWindowMs} ms, not restarting; last: ${failure.what}${tail}`;
     try {
       await this.plugin.discard();
       if (!decision.restart) {
-        const message = `crash loop: ${decision.crashes} crashes within ${crashLoopWindowMs} ms, not restarting; last: ${failure.what}${tail}`;
         this.log.error({ what: failure.what }, 'crash loop; giving up');
         await this.plugin.record.transition('ERROR', message, { error: { message, reason: 'CRASH_LOOP' } });
-        return;
+        return message;
       }
-      const { crashes, delayMs } = decision;
-      const message = `${failure.what}; restarting in ${delayMs} ms (crash ${crashes} of at most ${crashLoopRestarts - 1} within the window)${tail}`;
-      this.log.warn({ what: failure.what, delayMs }, 'plugin failed; restart scheduled');
+      this.log.warn({ what: failure.what, delayMs: decision.delayMs }, 'plugin failed; restart scheduled');
       await this.plugin.record.transition('ERROR', message, { error: { message, reason: failure.reason } });
       const kind = failure.reason === 'CRASHED' ? 'crash' : 'unresponsive';
-      await this.plugin.scheduleRestart(delayMs, `${kind} restart ${crashes}`);
+      await this.plugin.scheduleRestart(decision.delayMs, `${kind} restart ${decision.crashes}`);
     } catch (err) {
       this.log.error({ err }, 'failure handling failed; the plugin stays down until a job enables it');
     }
+    return message;
   }
 }

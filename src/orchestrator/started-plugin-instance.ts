@@ -4,9 +4,15 @@ import { readSharedMemory } from '../sandbox/index.ts';
 import type { VerifiedPlugin } from '../trust/index.ts';
 import type { ExitInfo, ExitListener, Launched } from './instance-launch.ts';
 import type { TeardownSteps } from './teardown-steps.ts';
+import { gotNoAnswer, PluginCrash } from './plugin-crash.ts';
 import { PluginStartFailure } from './plugin-start-failure.ts';
 
 const LIFECYCLE_TIMEOUT_MS = 10_000;
+/**
+ * How long a Lifecycle call that got no answer waits for the container's exit (the engine's event,
+ * then up to 2 s for its last output) before taking it for a plugin that is alive.
+ */
+const EXIT_WAIT_MS = 5_000;
 const MIB = 1024 * 1024;
 /** The name of the health ping; no plugin exports it. */
 const HEALTH_FUNCTION = '__classtop_health__';
@@ -58,13 +64,18 @@ export class StartedPluginInstance {
     this.exits.onUnexpectedExit = listener;
   }
 
-  /** Lifecycle ENABLE: onRestore(state) when there is one, then onEnable. */
+  /**
+   * Lifecycle ENABLE: onRestore(state) when there is one, then onEnable. Its process dying during
+   * the call is a PluginCrash (exit code, signal, last output), its refusal a PluginStartFailure.
+   */
   async enable(state?: Buffer): Promise<void> {
     const client = this.client();
     try {
       await client.lifecycle('ENABLE', this.manifest.ipcTimeoutMs, state);
     } catch (err) {
       if (!(err instanceof SandboxError)) throw err;
+      const exit = gotNoAnswer(err) ? await this.exitWithin(EXIT_WAIT_MS) : null;
+      if (exit) throw new PluginCrash(this.manifest.id, 'ENABLE', exit, { cause: err });
       throw new PluginStartFailure(err.code, err.message, { cause: err });
     }
   }
@@ -139,6 +150,17 @@ export class StartedPluginInstance {
   /** Asks the plugin to exit (SHUTDOWN), then removes container, gateway, sockets, shm, snapshot. Idempotent. */
   remove(): Promise<void> {
     return this.teardown.run();
+  }
+
+  /** The container's exit if it comes within `timeoutMs`; null if not (or the engine lost track of it). */
+  private async exitWithin(timeoutMs: number): Promise<ExitInfo | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)));
+    try {
+      return await Promise.race([this.parts.exit.catch(() => null), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** The plugin's client, while the instance is not being removed. */
