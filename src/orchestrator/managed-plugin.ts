@@ -101,7 +101,7 @@ export class ManagedPlugin {
     return stored;
   }
 
-  /** Brings the cached state in line with Redis at start-up (see PluginRecord.adopt). */
+  /** Brings the cached state in line with Redis at start-up (PluginRecord.adopt). */
   adopt(): Promise<void> {
     return this.record.adopt(this.manifest.version, this.deps.isAlive);
   }
@@ -129,8 +129,7 @@ export class ManagedPlugin {
     } catch (err) {
       this.phase = IDLE;
       await instance?.remove();
-      // Its process died in onEnable: supervised as a crash (restart with backoff, crash loop).
-      if (err instanceof PluginCrash) throw await this.supervisor.enableCrashed(err);
+      if (err instanceof PluginCrash) throw await this.supervisor.enableCrashed(err); // died in onEnable
       await this.record
         .fail(err)
         .catch((recordErr: unknown) => this.log.error({ err: recordErr }, 'could not record the failure'));
@@ -169,8 +168,7 @@ export class ManagedPlugin {
   async reload(progress: Progress, bundle?: string): Promise<{ from: string | null; to: string | null }> {
     const old = servingInstance(this.phase);
     if (old) return hotReload(this.reloadable(), old, this.source, progress, bundle);
-    // A reload interrupted by a crash of the orchestrator runs again after it restarted, when
-    // the plugin is recovering (ERROR): starting the requested version is what was asked.
+    // Re-run after an orchestrator crash while the plugin recovers (ERROR): start what was asked.
     const { state } = this.record.current;
     if (state !== 'ERROR' && state !== 'DISCOVERED') {
       throw new SandboxError(
@@ -261,16 +259,12 @@ export class ManagedPlugin {
     }
   }
 
-  private pause(): void {
-    this.phase = paused(this.phase);
-  }
-
   /** The supervisor's view of this plugin. */
   private supervised(): SupervisedPlugin {
     return {
       phase: () => this.phase,
       record: this.record,
-      pause: () => this.pause(),
+      pause: () => (this.phase = paused(this.phase)),
       discard: () => this.discard(),
       engineAnswers: () => this.deps.engineAnswers(),
       scheduleRestart: (delayMs, cause) => this.deps.scheduleRestart(this, delayMs, cause),
@@ -284,7 +278,7 @@ export class ManagedPlugin {
       record: this.record,
       gate: this.gate,
       newInstance: (source) => this.newInstance(source),
-      pause: () => this.pause(),
+      pause: () => (this.phase = paused(this.phase)),
       resume: (instance) => {
         this.phase = resumed(this.phase, instance);
       },
