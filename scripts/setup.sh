@@ -2,7 +2,8 @@
 # Prepares this machine to run and test classtop-sandbox. Idempotent: each step is skipped when
 # its result is already there. Needs root on a fresh Debian machine (apt-get, dockerd).
 #
-#   scripts/setup.sh          # everything: system packages, Node 24, npm deps, build, images
+#   scripts/setup.sh          # everything: system packages, Node 24, npm deps, build, images,
+#                             # the C++ examples (built and signed)
 #
 # Callers source scripts/env.sh afterwards to get the same Node on their PATH.
 set -euo pipefail
@@ -90,6 +91,8 @@ main() {
   npm run --silent build
   log "building images"
   bash docker/build-images.sh
+  log "building and signing the C++ examples"
+  bash scripts/build-cpp-examples.sh
   log "ready: node $(node --version), $(docker version --format 'docker {{.Server.Version}}')"
 }
 

@@ -11,6 +11,8 @@ const BUILD_MEMORY_BYTES = 2 * 1024 ** 3;
 const BUILD_PIDS = 512;
 const BUILD_TMP = 'rw,exec,size=1g';
 const PLUGIN_MOUNT = '/plugin';
+/** Names the plugin directory a build container compiles (for `docker ps --filter label=...`). */
+export const BUILD_LABEL = 'io.classtop.build-of';
 
 /**
  * Configures and compiles in /tmp (the plugin directory gets no build tree), then copies the
@@ -61,6 +63,7 @@ export async function buildPlugin(manifest: PluginManifest, options: BuildOption
     Entrypoint: ['/bin/sh', '-c'],
     Cmd: [BUILD_SCRIPT],
     Env: [`CLASSTOP_ENTRY=${manifest.entry}`],
+    Labels: { [BUILD_LABEL]: directory },
     User: `${owner.uid}:${owner.gid}`,
     WorkingDir: '/tmp',
     NetworkDisabled: true,

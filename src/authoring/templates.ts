@@ -106,7 +106,10 @@ function cppPlugin(skeleton: PluginSkeleton): string {
 
 class ${cls} : public classtop::Plugin {
 public:
-    ${cls}(std::shared_ptr<classtop::PluginAPI> api) : classtop::Plugin(api) {}
+    ${cls}(std::shared_ptr<classtop::PluginAPI> api) : classtop::Plugin(api) {
+        // Exported: the host calls it with \`classtop-sandbox call TENANT/PLUGIN process_data '{...}'\`.
+        Export("process_data", [this](const std::string& args_json) { return ProcessData(args_json); });
+    }
 
     void OnEnable() override {
         api_->LogInfo("plugin enabled");
@@ -120,6 +123,12 @@ public:
     void OnDisable() override { api_->LogInfo("plugin disabled"); }
 
     std::string GetId() const override { return "${skeleton.id}"; }
+
+private:
+    /** JSON text in (the call's argument, "" when none), JSON text out. */
+    std::string ProcessData(const std::string& args_json) {
+        return "{\\"status\\":\\"ok\\",\\"received\\":" + (args_json.empty() ? std::string("null") : args_json) + "}";
+    }
 };
 
 CLASSTOP_PLUGIN_EXPORT(${cls})

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -9,10 +9,11 @@ import type { AuditRecord } from '../../src/gateway/index.ts';
 import type { JobView } from '../../src/lifecycle/index.ts';
 import { admin } from '../helpers/admin-client.ts';
 import { capturedLog, type LogLine } from '../helpers/captured-log.ts';
-import { compileCppPlugins, signWithExampleKey } from '../helpers/cpp-plugins.ts';
+import { buildCppExamples, compileCppPlugins } from '../helpers/cpp-plugins.ts';
 import { pollUntil } from '../helpers/poll.ts';
 import {
   CPP_IMAGE,
+  EXAMPLES,
   exampleTrust,
   FIXTURES,
   REPO_ROOT,
@@ -22,23 +23,21 @@ import {
 
 const run = promisify(execFile);
 const CONTRACT = path.join(REPO_ROOT, 'src/protocol/generated/contract.json');
-const SPEC_EXAMPLE = path.join(REPO_ROOT, 'test/fixtures/spec/example_cpp_plugin.cpp');
 const TENANT = 'school-cpp';
 const EXAMPLE = 'com.example.cpp_plugin';
 const SURFACE = 'com.test.cpp-surface';
 const CRASHER = 'com.test.cpp-crasher';
 const BAD_ABI = 'com.test.cpp-bad-abi';
-const PLUGINS = ['cpp-example', 'cpp-surface', 'cpp-crasher', 'cpp-bad-abi'];
+const FIXTURE_PLUGINS = ['cpp-surface', 'cpp-crasher', 'cpp-bad-abi'];
 const JOB_TIMEOUT_MS = 60_000;
 const POLL_MS = 100;
 const MAX_POLLS = 300;
 
-/** The fixtures, the example with the specification's source as src/plugin.cpp, compiled. */
+/** The fixtures, compiled; the example as the set-up builds and signs it (examples/plugins/example-cpp). */
 async function buildPlugins(scratch: string): Promise<void> {
-  for (const name of PLUGINS) cpSync(path.join(FIXTURES, name), path.join(scratch, name), { recursive: true });
-  mkdirSync(path.join(scratch, 'cpp-example/src'));
-  cpSync(SPEC_EXAMPLE, path.join(scratch, 'cpp-example/src/plugin.cpp'));
-  await compileCppPlugins(scratch, PLUGINS);
+  for (const name of FIXTURE_PLUGINS) cpSync(path.join(FIXTURES, name), path.join(scratch, name), { recursive: true });
+  await compileCppPlugins(scratch, FIXTURE_PLUGINS);
+  await buildCppExamples();
 }
 
 describe("the C++ runner's copy of the contract (classtop-cpp-runner --contract)", () => {
@@ -103,7 +102,6 @@ describe('C++ plugins, as the specification writes them, in the cpp sandbox', ()
 
   before(async () => {
     await buildPlugins(scratch);
-    await signWithExampleKey(path.join(scratch, 'cpp-example'));
     t = await startTestOrchestrator(
       [
         {
@@ -111,7 +109,7 @@ describe('C++ plugins, as the specification writes them, in the cpp sandbox', ()
           permissions: ['read:courses', 'modify:courses', 'read:schedules', 'modify:schedules', 'emit:events'],
           // The example is signed (the example certificate grants com.example.*); the fixtures are not.
           trust: exampleTrust({ allowUnsigned: true }),
-          plugins: PLUGINS.map((name) => path.join(scratch, name)),
+          plugins: [path.join(EXAMPLES, 'example-cpp'), ...FIXTURE_PLUGINS.map((name) => path.join(scratch, name))],
         },
       ],
       {

@@ -25,8 +25,10 @@ export class DevProcess {
   stdout = '';
   stderr = '';
 
-  constructor(directory: string, lentConfig: string, tmp: string) {
-    this.child = spawn(process.execPath, [CLI, 'dev', directory, '--admin', this.admin, '--config', lentConfig], {
+  /** `extraArgs`: more options of `dev`, e.g. `--image` for a C++ plugin's builder. */
+  constructor(directory: string, lentConfig: string, tmp: string, extraArgs: string[] = []) {
+    const args = [CLI, 'dev', directory, '--admin', this.admin, '--config', lentConfig, ...extraArgs];
+    this.child = spawn(process.execPath, args, {
       env: { ...process.env, TMPDIR: tmp },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

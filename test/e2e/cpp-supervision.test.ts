@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { JobView } from '../../src/lifecycle/index.ts';
+import { admin } from '../helpers/admin-client.ts';
+import { compileCppPlugins } from '../helpers/cpp-plugins.ts';
+import { leftovers } from '../helpers/leftovers.ts';
+import { exampleTrust, FIXTURES, startTestOrchestrator, type TestOrchestrator } from '../helpers/test-orchestrator.ts';
+
+const TENANT = 'school-cpp';
+const COUNTER = 'com.test.cpp-counter';
+/** Host → plugin calls during the reload, at a steady rate (as python-supervision.test.ts does). */
+const CALLS_PER_SECOND = 200;
+const MAX_CALLS = 4_000;
+/** Calls keep flowing this long before the reload starts and after it ends. */
+const CALLS_AROUND_RELOAD_MS = 500;
+const JOB_TIMEOUT_MS = 60_000;
+
+interface CountResult {
+  version: string;
+  count: number;
+  restored_from: string | null;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('a C++ plugin under hot reload, through the same code paths as node and python', () => {
+  const scratch = mkdtempSync(path.join(tmpdir(), 'ct-cpp-supervision-'));
+  const v1 = path.join(scratch, 'cpp-counter');
+  const v2 = path.join(scratch, 'v2');
+  let t: TestOrchestrator;
+
+  const count = () => admin<CountResult>(t.adminUrl, 'POST', `/v1/plugins/${TENANT}/${COUNTER}/functions/count`, {});
+
+  async function reload(bundle: string): Promise<JobView> {
+    const submitted = await admin<{ jobId: string }>(t.adminUrl, 'POST', `/v1/plugins/${TENANT}/${COUNTER}/reload`, {
+      bundle,
+    });
+    assert.equal(submitted.status, 200, JSON.stringify(submitted.body));
+    await t.orchestrator.waitForJob(submitted.body.jobId, JOB_TIMEOUT_MS).catch(() => undefined);
+    return (await admin<JobView>(t.adminUrl, 'GET', `/v1/jobs/${submitted.body.jobId}`)).body;
+  }
+
+  before(async () => {
+    cpSync(path.join(FIXTURES, 'cpp-counter'), v1, { recursive: true });
+    await compileCppPlugins(scratch, ['cpp-counter']);
+    // Version 2.0.0: the same library; the runner tells it its version (CLASSTOP_PLUGIN_VERSION).
+    cpSync(v1, v2, { recursive: true });
+    const yaml = path.join(v2, 'plugin.yaml');
+    writeFileSync(yaml, readFileSync(yaml, 'utf8').replace('version: 1.0.0', 'version: 2.0.0'));
+    t = await startTestOrchestrator([{ id: TENANT, trust: exampleTrust({ allowUnsigned: true }), plugins: [v1] }]);
+  });
+
+  after(async () => {
+    await t?.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it(`hot reload under ${CALLS_PER_SECOND} host → plugin calls/s: none fails; OnSave → OnRestore carries the count`, async () => {
+    assert.equal(t.status(TENANT, COUNTER).state, 'ENABLED', t.status(TENANT, COUNTER).lastError ?? '');
+    const results: CountResult[] = [];
+    const failures: string[] = [];
+    let reloading = true;
+    const load = (async () => {
+      const pending: Array<Promise<void>> = [];
+      let stoppedAt = Number.POSITIVE_INFINITY;
+      for (let i = 0; i < MAX_CALLS && Date.now() - stoppedAt < CALLS_AROUND_RELOAD_MS; i++) {
+        if (!reloading && stoppedAt === Number.POSITIVE_INFINITY) stoppedAt = Date.now();
+        pending.push(
+          count().then(
+            (r) => void (r.status === 200 ? results.push(r.body) : failures.push(JSON.stringify(r.body))),
+            (err: unknown) => void failures.push(String(err)),
+          ),
+        );
+        await sleep(1_000 / CALLS_PER_SECOND);
+      }
+      await Promise.all(pending);
+    })();
+    await sleep(CALLS_AROUND_RELOAD_MS); // calls flowing before the reload starts
+    const job = await reload(v2);
+    reloading = false;
+    await load;
+
+    assert.equal(job.state, 'completed', job.failedReason ?? '');
+    assert.deepEqual(failures, [], 'no host → plugin call failed because of the reload');
+    assert.ok(results.length > 100, `calls were made (${results.length})`);
+    assert.deepEqual([...new Set(results.map((r) => r.version))].sort(), ['1.0.0', '2.0.0'], 'both versions answered');
+    assert.deepEqual(
+      results.map((r) => r.count).sort((a, b) => a - b),
+      Array.from({ length: results.length }, (_, i) => i + 1),
+      'every call counted once, across the reload: the state was carried over',
+    );
+    assert.ok(results.filter((r) => r.version === '2.0.0').every((r) => r.restored_from === '1.0.0'));
+    assert.equal(t.status(TENANT, COUNTER).version, '2.0.0');
+    const containers = (await leftovers(t.config, t.runtime)).containers.filter((c) => c.includes('cpp-counter'));
+    assert.equal(containers.length, 1, 'the old container was removed');
+  });
+});
