@@ -74,6 +74,12 @@ ensure_node() {
 ensure_npm_deps() {
   local dir stamp
   for dir in . sandboxes/node; do
+    # A worktree sharing another checkout's node_modules through a symlink: npm ci would empty
+    # the shared copy under everyone using it.
+    if [ -L "$dir/node_modules" ]; then
+      log "$dir/node_modules is a symlink; leaving it to the checkout it points into"
+      continue
+    fi
     stamp="$dir/node_modules/.classtop-$(sha256sum "$dir/package-lock.json" | cut -c1-16)-$(node -p process.version)"
     [ -f "$stamp" ] && continue
     log "npm ci in $dir"
