@@ -14,6 +14,8 @@ export interface LifecycleJobData {
   bundle?: string;
   /** Why the job was submitted (operator, crash restart, start-up, …). */
   cause: string;
+  /** restart: scheduled by the supervisor after a crash; void once the plugin left ERROR. */
+  supervised?: boolean;
 }
 
 export interface JobProgress {

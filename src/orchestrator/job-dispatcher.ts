@@ -74,7 +74,7 @@ export class JobDispatcher {
       case 'reload':
         return plugin.reload(progress, data.bundle);
       case 'restart':
-        return plugin.restart(progress, data.cause);
+        return plugin.restart(progress, data.cause, data.supervised ?? false);
     }
   }
 }

@@ -121,7 +121,7 @@ export class ManagedPlugin {
     let instance: StartedPluginInstance | undefined;
     try {
       instance = await this.newInstance(this.source).start();
-      await this.record.transition('LOADED', `${reason}; ${describeSigner(instance)}`, {
+      await this.record.transition('LOADED', `${reason}; ${instance.signerDescription}`, {
         version: instance.manifest.version,
       });
       await progress('enabling (onRestore, onEnable)', 70);
@@ -181,8 +181,13 @@ export class ManagedPlugin {
     return { from: null, to: runningInstance(this.phase)?.manifest.version ?? null };
   }
 
-  /** Stops whatever runs and enables again from the current source. */
-  async restart(progress: Progress, cause: string): Promise<void> {
+  /**
+   * Stops whatever runs and enables again from the current source. A restart the supervisor
+   * scheduled is void once the plugin left ERROR meanwhile (disabled, or enabled by a job).
+   */
+  async restart(progress: Progress, cause: string, supervised = false): Promise<void> {
+    const { state } = this.record.current;
+    if (supervised && state !== 'ERROR') return progress(`not restarted: ${state} since the crash`, 100);
     const wasServing = this.phase.kind === 'serving';
     await this.discard();
     if (wasServing) await this.record.transition('DISABLED', `${cause}: stopping`);
@@ -289,9 +294,4 @@ export class ManagedPlugin {
       },
     };
   }
-}
-
-function describeSigner(instance: StartedPluginInstance): string {
-  const signer = instance.verified.signer;
-  return signer ? `signed by ${signer.subject}` : 'unsigned, allowed by the tenant';
 }

@@ -209,7 +209,7 @@ export class Orchestrator {
       checkQuota: (plugin) => this.registry.checkQuota(plugin),
       scheduleRestart: async (plugin, delayMs, cause) => {
         await connected.queue.submit(
-          { action: 'restart', tenant: plugin.tenant.id, pluginId: plugin.pluginId, cause },
+          { action: 'restart', tenant: plugin.tenant.id, pluginId: plugin.pluginId, cause, supervised: true },
           { delayMs },
         );
       },

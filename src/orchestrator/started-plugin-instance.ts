@@ -55,6 +55,12 @@ export class StartedPluginInstance {
     this.exits = started.exits;
   }
 
+  /** Who signed it, for the LOADED transition's message. */
+  get signerDescription(): string {
+    const signer = this.verified.signer;
+    return signer ? `signed by ${signer.subject}` : 'unsigned, allowed by the tenant';
+  }
+
   /** Called when the container exits while nobody asked it to. */
   get onUnexpectedExit(): ((exit: ExitInfo) => void) | undefined {
     return this.exits.onUnexpectedExit;

@@ -90,3 +90,45 @@ describe('Redis restarted under a running orchestrator', () => {
     }
   });
 });
+
+describe('a crash restart the supervisor scheduled, after the plugin was disabled meanwhile', () => {
+  const CRASHER = 'com.test.crasher';
+  let t: TestOrchestrator;
+
+  before(async () => {
+    t = await startTestOrchestrator(
+      [{ id: 'school-a', trust: exampleTrust({ allowUnsigned: true }), plugins: [path.join(FIXTURES, 'crasher')] }],
+      // Long enough for the disable job to run before the restart is due.
+      { config: { supervision: { restartInitialMs: 2_000, restartMaxMs: 2_000 } } },
+    );
+  });
+
+  after(async () => {
+    await t?.stop();
+  });
+
+  it('does nothing: the plugin stays DISABLED, with no container, and the restart job says why', async () => {
+    const restart = await pollUntil(
+      async () => (await t.orchestrator.jobs()).find((j) => j.action === 'restart' && j.pluginId === CRASHER),
+      (job) => job !== undefined,
+      { intervalMs: POLL_MS, maxPolls: MAX_POLLS },
+    );
+    assert.equal(t.status('school-a', CRASHER).state, 'ERROR', 'crashed, restart scheduled');
+    const disable = await t.orchestrator.submit({
+      action: 'disable',
+      tenant: 'school-a',
+      pluginId: CRASHER,
+      cause: 'test',
+    });
+    await t.orchestrator.waitForJob(disable, 30_000);
+    assert.equal(t.status('school-a', CRASHER).state, 'DISABLED');
+
+    await t.orchestrator.waitForJob(restart!.id, 30_000);
+    const done = await t.orchestrator.job(restart!.id);
+    assert.equal(done?.state, 'completed');
+    assert.match(done?.progress?.step ?? '', /not restarted: DISABLED since the crash/);
+    const status = t.status('school-a', CRASHER);
+    assert.equal(status.state, 'DISABLED', 'not enabled again by the stale restart');
+    assert.equal(status.containerId ?? null, null, 'no container');
+  });
+});
