@@ -14,3 +14,4 @@ export {
 } from './dependency-error.ts';
 export { checkClasstopVersion } from './classtop-version-check.ts';
 export { UNMET_FIX, WHEELS_DIR } from './python-packages.ts';
+export { makeWritable } from './package-cache.ts';

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import {
   checkClasstopVersion,
   DependencyError,
   hostClasstopVersion,
+  makeWritable,
   resolvePackagesOf,
   UNMET_FIX,
 } from '../../dependencies/index.ts';
@@ -73,11 +75,12 @@ async function pythonPackagesResults(ctx: StaticContext, m: PluginManifest): Pro
   }
   // This run's own directories: nothing of the operator's state is read or written.
   const orchestratorId = `verify-deps-${randomBytes(4).toString('hex')}`;
+  const own = path.join(ctx.scratch, 'dependencies');
   const config = {
     ...ctx.config,
     orchestratorId,
-    stateDir: path.join(ctx.scratch, 'dependencies', 'state'),
-    runtimeDir: path.join(ctx.scratch, 'dependencies', 'run'),
+    stateDir: path.join(own, 'state'),
+    runtimeDir: path.join(own, 'run'),
   };
   try {
     const site = await resolvePackagesOf({ manifest: m, tenant: ctx.tenant, imageId, config, runtime, log: ctx.log });
@@ -97,6 +100,10 @@ async function pythonPackagesResults(ctx: StaticContext, m: PluginManifest): Pro
         at(ctx, index >= 0 ? `dependencies.python_packages.${index}` : 'dependencies.python_packages'),
       );
     });
+  } finally {
+    // What it installed is read-only (as for a plugin): opened first, so that a non-root user can remove it.
+    await makeWritable(own);
+    await rm(own, { recursive: true, force: true });
   }
 }
 
