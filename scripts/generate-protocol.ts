@@ -5,6 +5,8 @@
  *   src/host-api, src/errors, src/protocol/container-env.ts
  *                            → src/protocol/generated/contract.json (language-neutral) and
  *                              sandboxes/node/src/generated/{error-codes,container-env}.ts
+ *   sandboxes/cpp/include/classtop/plugin.h (the C++ SDK ABI's #defines)
+ *                            → contract.json's cppPluginAbi and src/protocol/generated/cpp-plugin-abi.ts
  * With `--check` (run by `npm run lint`) it writes nothing: it generates into a temporary
  * directory and fails if any committed file differs.
  */
@@ -14,12 +16,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import prettier from 'prettier';
 import { renderContractJson, renderSdkContainerEnv, renderSdkErrorCodes } from './codegen/contract.ts';
+import { readCppPluginAbi, renderCppPluginAbi } from './codegen/cpp-plugin-abi.ts';
 import { loadProtoRoot, moduleOf, protocolVersionOf, renderProtoFile } from './codegen/proto-types.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PROTO_DIR = path.join(ROOT, 'proto');
 const PROTO_FILES = ['classtop_plugin.proto', 'classtop_host.proto'];
 const PLUGIN_PROTO = 'classtop_plugin.proto';
+const CPP_ABI_HEADER = 'sandboxes/cpp/include/classtop/plugin.h';
 const OUT_DIRS = ['src/protocol/generated', 'sandboxes/node/src/generated'];
 
 function header(from: string): string {
@@ -41,8 +45,10 @@ function render(): Map<string, string> {
     files.set(`src/protocol/generated/${moduleOf(file)}`, source);
     if (file === PLUGIN_PROTO) files.set(`sandboxes/node/src/generated/${moduleOf(file)}`, source);
   }
-  const fromSrc = header('src/host-api, src/errors and src/protocol/container-env.ts');
-  files.set('src/protocol/generated/contract.json', renderContractJson(version, fromSrc));
+  const cppAbi = readCppPluginAbi(path.join(ROOT, CPP_ABI_HEADER));
+  const fromSrc = header(`src/host-api, src/errors, src/protocol/container-env.ts and ${CPP_ABI_HEADER}`);
+  files.set('src/protocol/generated/contract.json', renderContractJson(version, cppAbi, fromSrc));
+  files.set('src/protocol/generated/cpp-plugin-abi.ts', renderCppPluginAbi(cppAbi, header(CPP_ABI_HEADER)));
   files.set('sandboxes/node/src/generated/error-codes.ts', renderSdkErrorCodes(header('src/errors/error-codes.ts')));
   files.set(
     'sandboxes/node/src/generated/container-env.ts',

@@ -1,6 +1,6 @@
 /**
  * The contract beyond the messages, from its one source in src/: the host API catalogue, the
- * error-code table and the container environment. Rendered as language-neutral JSON (what every
+ * error-code table and the container environment (and the C++ SDK ABI, from plugin.h). Rendered as language-neutral JSON (what every
  * SDK's tests check against) and as the Node SDK's own TypeScript copies.
  */
 import { status as GrpcStatus } from '@grpc/grpc-js';
@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { ERROR_CODE_METADATA_KEY, ERROR_CODES, refusalText, type PluginErrorCode } from '../../src/errors/index.ts';
 import { HOST_APIS, RESULT_SHAPES } from '../../src/host-api/index.ts';
 import { CONTAINER_ENV } from '../../src/protocol/container-env.ts';
+import type { CppPluginAbi } from './cpp-plugin-abi.ts';
 
 /** Inputs and outputs of the refusal-text rule, for each SDK's test of its own copy. */
 const REFUSAL_EXAMPLES: ReadonlyArray<[PluginErrorCode, string]> = [
@@ -27,7 +28,7 @@ function hostApis(): Record<string, unknown> {
 }
 
 /** src/protocol/generated/contract.json: the whole contract as data, for any language. */
-export function renderContractJson(protocolVersion: string, header: string): string {
+export function renderContractJson(protocolVersion: string, cppPluginAbi: CppPluginAbi, header: string): string {
   const contract = {
     $comment: header.replace(/^\/\/ /, ''),
     protocolVersion,
@@ -39,6 +40,7 @@ export function renderContractJson(protocolVersion: string, header: string): str
     containerEnvironment: CONTAINER_ENV,
     hostApis: hostApis(),
     resultShapes: RESULT_SHAPES,
+    cppPluginAbi,
   };
   return JSON.stringify(contract, null, 2) + '\n';
 }

@@ -75,10 +75,11 @@ export async function verifyCommand(args: string[]): Promise<void> {
   try {
     const progress = (line: string) => process.stderr.write(line);
     progress(`verifying ${source} for tenant '${target.tenant.id}'\nstatic checks:\n`);
-    const found = await runStaticChecks(target, (r) => progress(progressLine(r)));
+    const log = verifyLogger();
+    const found = await runStaticChecks(target, (r) => progress(progressLine(r)), log);
     progress('running the plugin under the production profile:\n');
     const dynamic = await runDynamicChecks(target, found, {
-      log: verifyLogger(),
+      log,
       onResult: (r) => progress(progressLine(r)),
       onRun: (id, dir) => progress(`  (orchestrator ${id}, files in ${dir})\n`),
       signal: stop.signal,

@@ -19,12 +19,25 @@ export const DEPENDENCY_REASONS = {
 
 export type DependencyReason = keyof typeof DEPENDENCY_REASONS;
 
+/** A python_packages requirement that cannot be met, and why (classtop.deps' words). */
+export interface UnmetRequirement {
+  requirement: string;
+  detail: string;
+}
+
 export class DependencyError extends SandboxError {
   readonly reason: DependencyReason;
+  /** DEPENDENCY_UNSATISFIED: each requirement not met, for a report that points at each (verify). */
+  readonly unmet: readonly UnmetRequirement[];
 
-  constructor(reason: DependencyReason, message: string, options?: { cause?: unknown }) {
+  constructor(
+    reason: DependencyReason,
+    message: string,
+    options?: { cause?: unknown; unmet?: readonly UnmetRequirement[] },
+  ) {
     super(DEPENDENCY_REASONS[reason], `${reason}: ${message}`, options);
     this.name = 'DependencyError';
     this.reason = reason;
+    this.unmet = options?.unmet ?? [];
   }
 }

@@ -14,6 +14,10 @@ import { runResolver } from './resolver-container.ts';
 export const WHEELS_DIR = 'wheels';
 const SITE_PACKAGES = 'site-packages';
 const REPORT = 'report.json';
+/** What to do about a requirement neither the image nor the bundle meets. */
+export const UNMET_FIX =
+  'Carry a wheel for it in the signed bundle (wheels/*.whl), or ask the operator to bake the Debian ' +
+  'python3-* package into the python image (docker/sandbox-python/debian-packages.txt)';
 /** Cap of what the resolver may write: installed wheels and its report. */
 const SCRATCH_BYTES = 256 * 1024 * 1024;
 const SCRATCH_INODES = 65_536;
@@ -142,9 +146,8 @@ function refuseUnmet(report: ResolverReport, pluginId: string): void {
   if (unmet.length > 0) {
     throw new DependencyError(
       'DEPENDENCY_UNSATISFIED',
-      `${pluginId}: dependencies.python_packages cannot be met: ${unmet.map((r) => r.detail).join('; ')}. ` +
-        'Carry a wheel for it in the signed bundle (wheels/*.whl), or ask the operator to bake the Debian ' +
-        'python3-* package into the python image (docker/sandbox-python/debian-packages.txt)',
+      `${pluginId}: dependencies.python_packages cannot be met: ${unmet.map((r) => r.detail).join('; ')}. ${UNMET_FIX}`,
+      { unmet: unmet.map(({ requirement, detail }) => ({ requirement, detail })) },
     );
   }
   if (!report.ok) {

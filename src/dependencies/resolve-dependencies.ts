@@ -35,9 +35,22 @@ export interface ResolvedDependencies {
  * DependencyError (DEPENDENCY_UNSATISFIED, CLASSTOP_VERSION_UNSATISFIED, ...).
  */
 export async function resolveDependencies(req: DependencyRequest): Promise<ResolvedDependencies> {
+  checkClasstopVersion(req.manifest, hostClasstopVersion(req.config, req.tenant));
+  return { dir: await resolvePackagesOf(req) };
+}
+
+/** The ClassTop version a tenant's host implements: its own upstream's, else the orchestrator's. */
+export function hostClasstopVersion(config: SandboxConfig, tenant: TenantConfig): string {
+  return tenant.upstream?.classtopVersion ?? config.upstream.classtopVersion;
+}
+
+/**
+ * `python_packages` alone (`verify` checks the ClassTop version on its own): the directory to
+ * mount, or null; the resolved sets are kept under `config.stateDir`.
+ */
+export async function resolvePackagesOf(req: DependencyRequest): Promise<string | null> {
   const { manifest, tenant, config } = req;
-  checkClasstopVersion(manifest, tenant.upstream?.classtopVersion ?? config.upstream.classtopVersion);
-  const dir = await resolvePythonPackages({
+  return resolvePythonPackages({
     manifest,
     tenant: tenant.id,
     imageId: req.imageId,
@@ -52,5 +65,4 @@ export async function resolveDependencies(req: DependencyRequest): Promise<Resol
     limits: config.limits,
     log: req.log.child({ pluginId: manifest.id, step: 'dependencies' }),
   });
-  return { dir };
 }

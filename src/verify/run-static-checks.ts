@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { Logger } from '../logging/index.ts';
 import { loadManifest, ManifestError, NO_OPERATOR_LIMITS, type PluginManifest } from '../manifest/index.ts';
 import { readSignedManifest, snapshotBundle, TrustError, verifyBundleFor } from '../trust/index.ts';
 import { resultsOf, type CheckResult } from './check-result.ts';
@@ -15,9 +16,10 @@ export interface StaticOutcome {
 export async function runStaticChecks(
   target: VerifyTarget,
   onResult: (result: CheckResult) => void,
+  log: Logger,
   now = new Date(),
 ): Promise<StaticOutcome> {
-  const ctx = buildContext(target, now);
+  const ctx = buildContext(target, log, now);
   const checks: CheckResult[] = [];
   for (const check of STATIC_CHECKS) {
     const started = performance.now();
@@ -38,7 +40,7 @@ export async function runStaticChecks(
   return { checks, manifest: ctx.manifest, signature: ctx.signature };
 }
 
-function buildContext(target: VerifyTarget, now: Date): StaticContext {
+function buildContext(target: VerifyTarget, log: Logger, now: Date): StaticContext {
   let manifest: PluginManifest | undefined;
   let manifestProblems: readonly string[] = [];
   try {
@@ -51,6 +53,8 @@ function buildContext(target: VerifyTarget, now: Date): StaticContext {
   return {
     root: target.root,
     snapshot,
+    scratch: target.scratch,
+    log,
     config: target.config,
     tenant: target.tenant,
     trust: target.trust,

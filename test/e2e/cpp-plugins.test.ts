@@ -41,7 +41,7 @@ async function buildPlugins(scratch: string): Promise<void> {
 }
 
 describe("the C++ runner's copy of the contract (classtop-cpp-runner --contract)", () => {
-  it('has every host API of the catalogue with its permission, each method calling it; error codes; environment', async () => {
+  it('has every host API of the catalogue with its permission, each method calling it; error codes; environment; ABI', async () => {
     const contract = JSON.parse(readFileSync(CONTRACT, 'utf8'));
     const { stdout } = await run('docker', ['run', '--rm', '--network', 'none', CPP_IMAGE, '--contract']);
     const copy = JSON.parse(stdout);
@@ -58,6 +58,8 @@ describe("the C++ runner's copy of the contract (classtop-cpp-runner --contract)
       ]),
     );
     assert.deepEqual(copy.containerEnvironment, env);
+    // The SDK ABI it serves: plugin.h's #defines, as verify's cpp-abi check reads them.
+    assert.deepEqual(copy.cppPluginAbi, contract.cppPluginAbi);
     const catalogue = contract.hostApis as Record<string, { permission: string | null }>;
     assert.deepEqual(Object.keys(copy.hostApis).sort(), Object.keys(catalogue).sort());
     for (const [api, { method, permission }] of Object.entries(

@@ -4,33 +4,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
-import { packPlugin, signPlugin } from '../../src/trust/index.ts';
-import {
-  EXAMPLE_TRUST,
-  EXAMPLES,
-  exampleTrust,
-  FIXTURES,
-  NODE_IMAGE,
-  PYTHON_IMAGE,
-} from '../helpers/test-orchestrator.ts';
-import { runVerify, verifyLeftovers, type VerifyRun } from '../helpers/verify-cli.ts';
+import { CPP_PLUGIN_ABI } from '../../src/protocol/index.ts';
+import { packPlugin } from '../../src/trust/index.ts';
+import { checkSarif, type Sarif } from '../helpers/sarif.ts';
+import { CPP_IMAGE, EXAMPLES, exampleTrust, FIXTURES, NODE_IMAGE, PYTHON_IMAGE } from '../helpers/test-orchestrator.ts';
+import { runVerify, verifyLeftovers, type JsonReport, type VerifyRun } from '../helpers/verify-cli.ts';
+import { buildCppPlugins, signAsExampleDeveloper, writeUnmetPythonPlugin } from '../helpers/verify-plugins.ts';
 import { findAll, parseXml, type XmlElement } from '../helpers/xml-tree.ts';
 
-interface JsonCheck {
-  severity: string;
-  title: string;
-  detail: string;
-  name: string;
-  file?: string;
-}
-interface JsonReport {
-  id: string;
-  exitCode: number;
-  engine: string;
-  'classtop-verify': Record<string, JsonCheck[]>;
-}
-
-const DEVELOPER = path.join(EXAMPLE_TRUST, 'developer');
+/** A requirement nothing provides: neither the python image nor a wheel of the bundle. */
+const UNMET = 'classtop-no-such-dist>=1';
 
 describe('classtop-sandbox verify', () => {
   const scratch = mkdtempSync(path.join(tmpdir(), 'ct-verify-e2e-'));
@@ -43,7 +26,7 @@ describe('classtop-sandbox verify', () => {
 
   before(async () => {
     const config = (extra: Record<string, unknown>, trust = true) => {
-      const images = { node: NODE_IMAGE, python: PYTHON_IMAGE };
+      const images = { node: NODE_IMAGE, python: PYTHON_IMAGE, cpp: CPP_IMAGE };
       return stringify({
         images,
         startTimeoutMs: 60_000,
@@ -60,8 +43,9 @@ describe('classtop-sandbox verify', () => {
     writeFileSync(file('hello-ui/plugin_ui.js'), 'export default {};\n');
     for (const fixture of ['verify-state-loser', 'verify-memory-hog']) {
       cpSync(path.join(FIXTURES, fixture), file(fixture), { recursive: true });
-      signPlugin(file(fixture), path.join(DEVELOPER, 'developer.key.pem'), path.join(DEVELOPER, 'developer.pem'));
+      signAsExampleDeveloper(file(fixture));
     }
+    writeUnmetPythonPlugin(scratch, 'deps-refused', UNMET);
     await packPlugin(path.join(EXAMPLES, 'course-peek'), file('course-peek.ctp'));
     const withConfig = (name: string, source: string, extra: string[] = [], cfg = 'config.yaml') =>
       runVerify([source, '--config', cfg, '--junit', `${name}.xml`, ...extra], scratch).then((r) => runs.set(name, r));
@@ -77,6 +61,15 @@ describe('classtop-sandbox verify', () => {
       withConfig('no-engine', path.join(EXAMPLES, 'hello-world'), ['--json'], 'no-engine.yaml'),
       withConfig('no-engine-loose', 'course-peek.ctp', [], 'no-engine-no-trust.yaml'),
       withConfig('no-engine-strict', 'course-peek.ctp', ['--strict'], 'no-engine-no-trust.yaml'),
+      withConfig('deps', 'deps-refused', ['--json']),
+      withConfig('deps-no-engine', 'deps-refused', ['--json'], 'no-engine.yaml'),
+      // Compiled in the builder image meanwhile, then verified like any other.
+      buildCppPlugins(scratch).then(() =>
+        Promise.all([
+          withConfig('cpp', 'cpp-example', ['--json']),
+          withConfig('bad-abi', 'cpp-bad-abi', ['--json', '--sarif', 'bad-abi.sarif']),
+        ]),
+      ),
     ]);
   });
 
@@ -222,6 +215,74 @@ describe('classtop-sandbox verify', () => {
     assert.equal(report.lifecycle?.at(-1)?.severity, 'skipped');
   });
 
+  it("passes the specification's C++ example, its library's ABI read from the file, and runs it", () => {
+    assert.equal(run('cpp').code, 0, `${run('cpp').stdout}${run('cpp').stderr}`);
+    const suites = junit('cpp');
+    assert.equal(Number(suites.attrs.failures), 0);
+    const names = findAll(suites, 'testcase').map((c) => `${c.attrs.classname} ${c.attrs.name}`);
+    for (const expected of [
+      'classtop.verify.dependencies NO_DEPENDENCIES',
+      `classtop.verify.cpp-abi ABI_COMPATIBLE: built for SDK ABI ${CPP_PLUGIN_ABI.major}.${CPP_PLUGIN_ABI.minor}`,
+      'classtop.verify.lifecycle ENABLED: enable',
+      'classtop.verify.lifecycle DISABLED: disable',
+      'classtop.verify.crashes NO_CRASH',
+    ])
+      assert.ok(
+        names.some((n) => n.startsWith(expected)),
+        `no test case ${expected} in ${names.join('\n')}`,
+      );
+    assert.equal(json('cpp').engine, 'answered');
+  });
+
+  it('fails a library built for another SDK ABI with PLUGIN_ABI_MISMATCH, statically: never run', () => {
+    assert.equal(run('bad-abi').code, 1);
+    const report = json('bad-abi')['classtop-verify'];
+    assert.deepEqual(
+      report['cpp-abi']?.map((c) => [c.severity, c.name, c.file]),
+      [['error', 'PLUGIN_ABI_MISMATCH', 'build/plugin.so']],
+    );
+    const { major, minor } = CPP_PLUGIN_ABI;
+    assert.match(
+      report['cpp-abi']?.[0]?.detail ?? '',
+      new RegExp(
+        `^build/plugin\\.so was built for SDK ABI 2\\.0; this runner serves SDK ABI ${major}\\.0 to ${major}\\.${minor}`,
+      ),
+    );
+    assert.equal(report.lifecycle?.[0]?.name, 'NOT_RUN');
+    assert.match(report.lifecycle?.[0]?.detail ?? '', /PLUGIN_ABI_MISMATCH/);
+    const sarif = JSON.parse(readFileSync(file('bad-abi.sarif'), 'utf8')) as Sarif;
+    checkSarif(sarif);
+    const result = sarif.runs[0]?.results.find((r) => r.ruleId === 'PLUGIN_ABI_MISMATCH');
+    assert.equal(result?.locations[0]?.physicalLocation.artifactLocation.uri, 'cpp-bad-abi/build/plugin.so');
+  });
+
+  it('fails dependencies the host cannot meet, each at its plugin.yaml line; without an engine, packages are skipped', () => {
+    assert.equal(run('deps').code, 1);
+    const found = json('deps')['classtop-verify'].dependencies ?? [];
+    // Signing rewrote plugin.yaml: the lines are where the fields are now.
+    const lines = readFileSync(file('deps-refused/plugin.yaml'), 'utf8').split('\n');
+    const lineOf = (text: string) => lines.findIndex((l) => l.includes(text)) + 1;
+    assert.deepEqual(
+      found.map((c) => [c.severity, c.name, c.file, c.line]),
+      [
+        ['error', 'CLASSTOP_VERSION_UNSATISFIED', 'plugin.yaml', lineOf('classtop_version:')],
+        ['error', 'DEPENDENCY_UNSATISFIED', 'plugin.yaml', lineOf(UNMET)],
+      ],
+    );
+    assert.match(found[0]?.detail ?? '', /needs ClassTop >=99\.0\.0 \(dependencies\.classtop_version\), but this host/);
+    assert.match(found[1]?.detail ?? '', /^classtop-no-such-dist>=1: the image does not have classtop-no-such-dist/);
+    assert.match(found[1]?.detail ?? '', /wheels\/\*\.whl/);
+    assert.equal(json('deps')['classtop-verify'].lifecycle?.[0]?.name, 'NOT_RUN');
+    const offline = json('deps-no-engine')['classtop-verify'].dependencies ?? [];
+    assert.deepEqual(
+      offline.map((c) => [c.severity, c.name, c.line]),
+      [
+        ['error', 'CLASSTOP_VERSION_UNSATISFIED', lineOf('classtop_version:')],
+        ['skipped', 'NO_ENGINE', lineOf('requests>=2')],
+      ],
+    );
+  });
+
   it('skips the dynamic checks when no Docker engine answers, and exits 3 (or 1 under --strict with warnings)', () => {
     assert.equal(run('no-engine').code, 3, run('no-engine').stderr);
     const report = json('no-engine');
@@ -262,35 +323,6 @@ describe('classtop-sandbox verify', () => {
     assert.deepEqual(left, { ran: true, containers: [], directory: false, processes: [], shm: false });
   });
 });
-
-interface Sarif {
-  version: string;
-  runs: Array<{
-    tool: { driver: { name: string; rules: Array<{ id: string }> } };
-    results: Array<{
-      ruleId: string;
-      level: string;
-      message: { text: string };
-      locations: Array<{ physicalLocation: { artifactLocation: { uri: string; uriBaseId?: string } } }>;
-    }>;
-  }>;
-}
-
-/** SARIF 2.1.0's required fields, and GitHub's: a rule for every result, a message, a location. */
-function checkSarif(sarif: Sarif): void {
-  assert.equal(sarif.version, '2.1.0');
-  for (const run of sarif.runs) {
-    assert.ok(run.tool.driver.name);
-    const rules = new Set(run.tool.driver.rules.map((r) => r.id));
-    assert.ok(run.results.length <= 5_000);
-    for (const result of run.results) {
-      assert.ok(rules.has(result.ruleId), result.ruleId);
-      assert.ok(['error', 'warning', 'note'].includes(result.level));
-      assert.ok(result.message.text.length > 0);
-      assert.ok(result.locations[0]?.physicalLocation.artifactLocation.uri);
-    }
-  }
-}
 
 function childText(node: XmlElement | undefined, name: string): string {
   return node?.children.find((c) => c.name === name)?.text ?? '';

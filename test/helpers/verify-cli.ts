@@ -8,6 +8,22 @@ const CLI = path.join(REPO_ROOT, 'dist/src/cli/main.js');
 /** A verify run that takes longer than this is killed, so that a hung test cannot hang CI. */
 const RUN_TIMEOUT_MS = 240_000;
 
+/** `verify --json`'s report, as the tests read it. */
+export interface JsonReport {
+  id: string;
+  exitCode: number;
+  engine: string;
+  'classtop-verify': Record<string, JsonCheck[]>;
+}
+export interface JsonCheck {
+  severity: string;
+  title: string;
+  detail: string;
+  name: string;
+  file?: string;
+  line?: number;
+}
+
 export interface VerifyRun {
   code: number | null;
   signal: NodeJS.Signals | null;

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway_plugin_api.h"
+#include "plugin_library.h"
 
 #ifndef CLASSTOP_PROTOCOL_VERSION
 #error "CLASSTOP_PROTOCOL_VERSION is set by CMakeLists.txt from proto/classtop_plugin.proto"
@@ -94,6 +95,8 @@ void PrintContract() {
                                          {"permission", api.permission ? nlohmann::json(api.permission) : nullptr}};
     }
     out["methodCalls"] = MethodCalls();
+    out["cppPluginAbi"] = {
+        {"major", CLASSTOP_PLUGIN_ABI_MAJOR}, {"minor", CLASSTOP_PLUGIN_ABI_MINOR}, {"symbol", kAbiSymbol}};
     std::cout << out.dump() << std::endl;
 }
 

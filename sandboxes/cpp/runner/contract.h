@@ -1,5 +1,6 @@
 // The runner's copy of the protocol contract (src/protocol/generated/contract.json): the error
-// codes and their gRPC status, the container environment, and the host API method table. The
+// codes and their gRPC status, the container environment, the host API method table, and the SDK
+// ABI it serves (plugin.h's CLASSTOP_PLUGIN_ABI_MAJOR/MINOR, as contract.json's cppPluginAbi). The
 // runner ships alone in its image, so it carries its own copy; `classtop-cpp-runner --contract`
 // prints it, and test/e2e/cpp-plugins.test.ts checks it against contract.json. The protocol
 // version is read from proto/classtop_plugin.proto at build time (CMakeLists.txt).

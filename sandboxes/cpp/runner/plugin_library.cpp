@@ -13,10 +13,10 @@
 namespace classtop::runner {
 
 const char* const kAbiMismatch = "PLUGIN_ABI_MISMATCH";
+const char* const kAbiSymbol = "classtop_plugin_abi_version";
 
 namespace {
 
-const char* const kAbiSymbol = "classtop_plugin_abi_version";
 const char* const kFactorySymbol = "CreatePlugin";
 /** A plugin library is a few MB; this bounds what is read to find its ABI symbol. */
 constexpr std::size_t kMaxLibraryBytes = std::size_t{1} << 30;

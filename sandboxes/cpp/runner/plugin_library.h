@@ -12,6 +12,8 @@ namespace classtop::runner {
 
 /** The reason code of a refused ABI, at the start of the PluginLoadError's message. */
 extern const char* const kAbiMismatch;
+/** The symbol CLASSTOP_PLUGIN_EXPORT defines with the ABI version (printed by --contract). */
+extern const char* const kAbiSymbol;
 
 /** {major, minor}, as CLASSTOP_PLUGIN_EXPORT writes it. */
 using AbiVersion = classtop_plugin_abi;

@@ -1,4 +1,6 @@
 import { chainCheck } from './chain-check.ts';
+import { cppAbiCheck } from './cpp-abi-check.ts';
+import { dependenciesCheck } from './dependencies-check.ts';
 import { limitsCheck } from './limits-check.ts';
 import { manifestCheck } from './manifest-check.ts';
 import { permissionsCheck } from './permissions-check.ts';
@@ -9,9 +11,8 @@ import type { StaticCheck } from './static-check.ts';
 
 /**
  * Every static check, in the order they run and are reported. A new check is a file of its own in
- * this folder implementing StaticCheck, and one line here. Two are expected: the dependencies
- * (`python_packages`, `classtop_version` resolvable offline) and a C++ plugin's ABI version read
- * from its library without loading it.
+ * this folder implementing StaticCheck, and one line here. The dependencies and the C++ ABI come
+ * after trust, as the orchestrator's dependency step and the runner's ABI check do.
  */
 export const STATIC_CHECKS: readonly StaticCheck[] = [
   manifestCheck,
@@ -20,6 +21,8 @@ export const STATIC_CHECKS: readonly StaticCheck[] = [
   chainCheck,
   pinCheck,
   permissionsCheck,
+  dependenciesCheck,
+  cppAbiCheck,
   pluginUiCheck,
 ];
 

@@ -1,4 +1,5 @@
 import type { SandboxConfig, TenantConfig } from '../../config/index.ts';
+import type { Logger } from '../../logging/index.ts';
 import type { PluginManifest } from '../../manifest/index.ts';
 import type { SignedBundle, TenantTrust, TrustError } from '../../trust/index.ts';
 import type { CheckResult } from '../check-result.ts';
@@ -13,6 +14,10 @@ export interface StaticContext {
   root: string;
   /** The verified copy, as the orchestrator makes it before checking (snapshot of `root`). */
   snapshot: string;
+  /** This run's private temporary directory (removed at its end), for what a check must write. */
+  scratch: string;
+  /** The orchestrator code's log (silent unless CLASSTOP_LOG_LEVEL asks). */
+  log: Logger;
   config: SandboxConfig;
   tenant: TenantConfig;
   trust: TenantTrust;

@@ -10,6 +10,7 @@ import { connectRedis, EmbeddedRedis, redisKeys } from '../../redis/index.ts';
 import { DockerSandboxRuntime } from '../../sandbox/index.ts';
 import { SIGNED_MANIFEST_FILE } from '../../trust/index.ts';
 import { resultsOf, type CheckResult } from '../check-result.ts';
+import { engineSilence } from '../engine-answers.ts';
 import type { StaticOutcome } from '../run-static-checks.ts';
 import type { VerifyTarget } from '../verify-target.ts';
 import { auditFindings, readAudit } from './audit-findings.ts';
@@ -18,11 +19,11 @@ import { PluginRun } from './plugin-run.ts';
 import { runFindings } from './run-findings.ts';
 import { UsageSampler } from './usage-sampler.ts';
 
-/** How long the Docker engine has to answer before the dynamic checks are skipped. */
-const ENGINE_TIMEOUT_MS = 3_000;
 /** Static findings that mean the orchestrator would refuse to start the plugin at all. */
 const REFUSING_GROUPS = new Set([
   'manifest',
+  'dependencies',
+  'cpp-abi',
   'limits',
   'signature',
   'files',
@@ -74,12 +75,8 @@ export async function runDynamicChecks(
     return skip('NOT_RUN', `the orchestrator would refuse to start it (${codes})`, 'not-run');
   }
   const runtime = new DockerSandboxRuntime(log, target.config.dockerSocket);
-  try {
-    await runtime.answers(ENGINE_TIMEOUT_MS);
-  } catch (err) {
-    const why = `no Docker engine answers at ${target.config.dockerSocket} (${(err as Error).message}); start one, or point --config's dockerSocket at it`;
-    return skip('NO_ENGINE', why, 'unavailable');
-  }
+  const silence = await engineSilence(runtime, target.config.dockerSocket);
+  if (silence) return skip('NO_ENGINE', silence, 'unavailable');
   const { plugin, allowUnsigned } = pluginToRun(target, found);
   const config = dynamicConfig(target, plugin, allowUnsigned);
   options.onRun(config.orchestratorId, target.scratch);
