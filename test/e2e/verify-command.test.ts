@@ -1,42 +1,23 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { stringify } from 'yaml';
-import { CPP_PLUGIN_ABI } from '../../src/protocol/index.ts';
 import { packPlugin } from '../../src/trust/index.ts';
 import { checkSarif, type Sarif } from '../helpers/sarif.ts';
-import { CPP_IMAGE, EXAMPLES, exampleTrust, FIXTURES, NODE_IMAGE, PYTHON_IMAGE } from '../helpers/test-orchestrator.ts';
-import { runVerify, verifyLeftovers, type JsonReport, type VerifyRun } from '../helpers/verify-cli.ts';
-import { buildCppPlugins, signAsExampleDeveloper, writeUnmetPythonPlugin } from '../helpers/verify-plugins.ts';
-import { findAll, parseXml, type XmlElement } from '../helpers/xml-tree.ts';
-
-/** A requirement nothing provides: neither the python image nor a wheel of the bundle. */
-const UNMET = 'classtop-no-such-dist>=1';
+import { EXAMPLES, FIXTURES } from '../helpers/test-orchestrator.ts';
+import { runVerify, verifyLeftovers, VerifySession } from '../helpers/verify-cli.ts';
+import { signAsExampleDeveloper } from '../helpers/verify-plugins.ts';
+import { findAll, type XmlElement } from '../helpers/xml-tree.ts';
 
 describe('classtop-sandbox verify', () => {
-  const scratch = mkdtempSync(path.join(tmpdir(), 'ct-verify-e2e-'));
-  const runs = new Map<string, VerifyRun>();
-  const file = (name: string) => path.join(scratch, name);
-  const junit = (name: string) => parseXml(readFileSync(file(`${name}.xml`), 'utf8'));
-  const json = (name: string) => JSON.parse((runs.get(name) as VerifyRun).stdout) as JsonReport;
-  const run = (name: string) => runs.get(name) as VerifyRun;
-  after(() => rmSync(scratch, { recursive: true, force: true }));
+  const session = new VerifySession();
+  const file = (name: string) => session.file(name);
+  const junit = (name: string) => session.junit(name);
+  const json = (name: string) => session.json(name);
+  const run = (name: string) => session.run(name);
+  after(() => session.remove());
 
   before(async () => {
-    const config = (extra: Record<string, unknown>, trust = true) => {
-      const images = { node: NODE_IMAGE, python: PYTHON_IMAGE, cpp: CPP_IMAGE };
-      return stringify({
-        images,
-        startTimeoutMs: 60_000,
-        tenants: [{ id: 'ci', ...(trust ? { trust: exampleTrust() } : {}) }],
-        ...extra,
-      });
-    };
-    writeFileSync(file('config.yaml'), config({}));
-    writeFileSync(file('no-engine.yaml'), config({ dockerSocket: file('nothing-listens.sock') }));
-    writeFileSync(file('no-engine-no-trust.yaml'), config({ dockerSocket: file('nothing-listens.sock') }, false));
     cpSync(path.join(EXAMPLES, 'hello-world'), file('hello-tampered'), { recursive: true });
     appendFileSync(file('hello-tampered/index.js'), '\n// changed after signing\n');
     cpSync(path.join(EXAMPLES, 'hello-world'), file('hello-ui'), { recursive: true });
@@ -45,31 +26,20 @@ describe('classtop-sandbox verify', () => {
       cpSync(path.join(FIXTURES, fixture), file(fixture), { recursive: true });
       signAsExampleDeveloper(file(fixture));
     }
-    writeUnmetPythonPlugin(scratch, 'deps-refused', UNMET);
     await packPlugin(path.join(EXAMPLES, 'course-peek'), file('course-peek.ctp'));
-    const withConfig = (name: string, source: string, extra: string[] = [], cfg = 'config.yaml') =>
-      runVerify([source, '--config', cfg, '--junit', `${name}.xml`, ...extra], scratch).then((r) => runs.set(name, r));
+    const verify = session.verify.bind(session);
     // Independent runs, each with its own orchestrator and Redis: at once, to keep the file short.
     await Promise.all([
-      withConfig('hello', path.join(EXAMPLES, 'hello-world'), ['--json', '--sarif', 'hello.sarif']),
-      withConfig('python', path.join(EXAMPLES, 'example-python'), ['--json']),
-      withConfig('peek', 'course-peek.ctp', ['--json']),
-      withConfig('tampered', 'hello-tampered', ['--json', '--sarif', 'tampered.sarif']),
-      withConfig('ui', 'hello-ui', ['--json', '--sarif', 'ui.sarif']),
-      withConfig('loser', 'verify-state-loser', ['--json']),
-      withConfig('hog', 'verify-memory-hog', ['--json']),
-      withConfig('no-engine', path.join(EXAMPLES, 'hello-world'), ['--json'], 'no-engine.yaml'),
-      withConfig('no-engine-loose', 'course-peek.ctp', [], 'no-engine-no-trust.yaml'),
-      withConfig('no-engine-strict', 'course-peek.ctp', ['--strict'], 'no-engine-no-trust.yaml'),
-      withConfig('deps', 'deps-refused', ['--json']),
-      withConfig('deps-no-engine', 'deps-refused', ['--json'], 'no-engine.yaml'),
-      // Compiled in the builder image meanwhile, then verified like any other.
-      buildCppPlugins(scratch).then(() =>
-        Promise.all([
-          withConfig('cpp', 'cpp-example', ['--json']),
-          withConfig('bad-abi', 'cpp-bad-abi', ['--json', '--sarif', 'bad-abi.sarif']),
-        ]),
-      ),
+      verify('hello', path.join(EXAMPLES, 'hello-world'), ['--json', '--sarif', 'hello.sarif']),
+      verify('python', path.join(EXAMPLES, 'example-python'), ['--json']),
+      verify('peek', 'course-peek.ctp', ['--json']),
+      verify('tampered', 'hello-tampered', ['--json', '--sarif', 'tampered.sarif']),
+      verify('ui', 'hello-ui', ['--json', '--sarif', 'ui.sarif']),
+      verify('loser', 'verify-state-loser', ['--json']),
+      verify('hog', 'verify-memory-hog', ['--json']),
+      verify('no-engine', path.join(EXAMPLES, 'hello-world'), ['--json'], 'no-engine.yaml'),
+      verify('no-engine-loose', 'course-peek.ctp', [], 'no-engine-no-trust.yaml'),
+      verify('no-engine-strict', 'course-peek.ctp', ['--strict'], 'no-engine-no-trust.yaml'),
     ]);
   });
 
@@ -215,74 +185,6 @@ describe('classtop-sandbox verify', () => {
     assert.equal(report.lifecycle?.at(-1)?.severity, 'skipped');
   });
 
-  it("passes the specification's C++ example, its library's ABI read from the file, and runs it", () => {
-    assert.equal(run('cpp').code, 0, `${run('cpp').stdout}${run('cpp').stderr}`);
-    const suites = junit('cpp');
-    assert.equal(Number(suites.attrs.failures), 0);
-    const names = findAll(suites, 'testcase').map((c) => `${c.attrs.classname} ${c.attrs.name}`);
-    for (const expected of [
-      'classtop.verify.dependencies NO_DEPENDENCIES',
-      `classtop.verify.cpp-abi ABI_COMPATIBLE: built for SDK ABI ${CPP_PLUGIN_ABI.major}.${CPP_PLUGIN_ABI.minor}`,
-      'classtop.verify.lifecycle ENABLED: enable',
-      'classtop.verify.lifecycle DISABLED: disable',
-      'classtop.verify.crashes NO_CRASH',
-    ])
-      assert.ok(
-        names.some((n) => n.startsWith(expected)),
-        `no test case ${expected} in ${names.join('\n')}`,
-      );
-    assert.equal(json('cpp').engine, 'answered');
-  });
-
-  it('fails a library built for another SDK ABI with PLUGIN_ABI_MISMATCH, statically: never run', () => {
-    assert.equal(run('bad-abi').code, 1);
-    const report = json('bad-abi')['classtop-verify'];
-    assert.deepEqual(
-      report['cpp-abi']?.map((c) => [c.severity, c.name, c.file]),
-      [['error', 'PLUGIN_ABI_MISMATCH', 'build/plugin.so']],
-    );
-    const { major, minor } = CPP_PLUGIN_ABI;
-    assert.match(
-      report['cpp-abi']?.[0]?.detail ?? '',
-      new RegExp(
-        `^build/plugin\\.so was built for SDK ABI 2\\.0; this runner serves SDK ABI ${major}\\.0 to ${major}\\.${minor}`,
-      ),
-    );
-    assert.equal(report.lifecycle?.[0]?.name, 'NOT_RUN');
-    assert.match(report.lifecycle?.[0]?.detail ?? '', /PLUGIN_ABI_MISMATCH/);
-    const sarif = JSON.parse(readFileSync(file('bad-abi.sarif'), 'utf8')) as Sarif;
-    checkSarif(sarif);
-    const result = sarif.runs[0]?.results.find((r) => r.ruleId === 'PLUGIN_ABI_MISMATCH');
-    assert.equal(result?.locations[0]?.physicalLocation.artifactLocation.uri, 'cpp-bad-abi/build/plugin.so');
-  });
-
-  it('fails dependencies the host cannot meet, each at its plugin.yaml line; without an engine, packages are skipped', () => {
-    assert.equal(run('deps').code, 1);
-    const found = json('deps')['classtop-verify'].dependencies ?? [];
-    // Signing rewrote plugin.yaml: the lines are where the fields are now.
-    const lines = readFileSync(file('deps-refused/plugin.yaml'), 'utf8').split('\n');
-    const lineOf = (text: string) => lines.findIndex((l) => l.includes(text)) + 1;
-    assert.deepEqual(
-      found.map((c) => [c.severity, c.name, c.file, c.line]),
-      [
-        ['error', 'CLASSTOP_VERSION_UNSATISFIED', 'plugin.yaml', lineOf('classtop_version:')],
-        ['error', 'DEPENDENCY_UNSATISFIED', 'plugin.yaml', lineOf(UNMET)],
-      ],
-    );
-    assert.match(found[0]?.detail ?? '', /needs ClassTop >=99\.0\.0 \(dependencies\.classtop_version\), but this host/);
-    assert.match(found[1]?.detail ?? '', /^classtop-no-such-dist>=1: the image does not have classtop-no-such-dist/);
-    assert.match(found[1]?.detail ?? '', /wheels\/\*\.whl/);
-    assert.equal(json('deps')['classtop-verify'].lifecycle?.[0]?.name, 'NOT_RUN');
-    const offline = json('deps-no-engine')['classtop-verify'].dependencies ?? [];
-    assert.deepEqual(
-      offline.map((c) => [c.severity, c.name, c.line]),
-      [
-        ['error', 'CLASSTOP_VERSION_UNSATISFIED', lineOf('classtop_version:')],
-        ['skipped', 'NO_ENGINE', lineOf('requests>=2')],
-      ],
-    );
-  });
-
   it('skips the dynamic checks when no Docker engine answers, and exits 3 (or 1 under --strict with warnings)', () => {
     assert.equal(run('no-engine').code, 3, run('no-engine').stderr);
     const report = json('no-engine');
@@ -299,7 +201,7 @@ describe('classtop-sandbox verify', () => {
   });
 
   it('leaves no container, process, socket or directory behind', async () => {
-    for (const [name, result] of runs) {
+    for (const [name, result] of session.all()) {
       const left = await verifyLeftovers(result);
       assert.deepEqual(left, { ...left, containers: [], directory: false, processes: [], shm: false }, name);
     }
@@ -309,7 +211,7 @@ describe('classtop-sandbox verify', () => {
     let sent = false;
     const result = await runVerify(
       [path.join(EXAMPLES, 'hello-world'), '--config', 'config.yaml'],
-      scratch,
+      session.scratch,
       (soFar, pid) => {
         if (!sent && soFar.includes('ENABLED: enable')) {
           sent = true;

@@ -1,8 +1,11 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { stringify } from 'yaml';
 import { DockerSandboxRuntime } from '../../src/sandbox/index.ts';
-import { REPO_ROOT, testLogger } from './test-orchestrator.ts';
+import { CPP_IMAGE, exampleTrust, NODE_IMAGE, PYTHON_IMAGE, REPO_ROOT, testLogger } from './test-orchestrator.ts';
+import { parseXml, type XmlElement } from './xml-tree.ts';
 
 const CLI = path.join(REPO_ROOT, 'dist/src/cli/main.js');
 /** A verify run that takes longer than this is killed, so that a hung test cannot hang CI. */
@@ -84,4 +87,59 @@ function processesNaming(text: string): number[] {
     }
   }
   return pids;
+}
+
+/**
+ * A scratch directory with the configs verify tests lend (`config.yaml`, `no-engine.yaml`,
+ * `no-engine-no-trust.yaml`), and the runs made in it by name, with their reports read back.
+ */
+export class VerifySession {
+  readonly scratch = mkdtempSync(path.join(tmpdir(), 'ct-verify-e2e-'));
+  private readonly runs = new Map<string, VerifyRun>();
+
+  constructor() {
+    const config = (extra: Record<string, unknown>, trust = true) =>
+      stringify({
+        images: { node: NODE_IMAGE, python: PYTHON_IMAGE, cpp: CPP_IMAGE },
+        startTimeoutMs: 60_000,
+        tenants: [{ id: 'ci', ...(trust ? { trust: exampleTrust() } : {}) }],
+        ...extra,
+      });
+    writeFileSync(this.file('config.yaml'), config({}));
+    writeFileSync(this.file('no-engine.yaml'), config({ dockerSocket: this.file('nothing-listens.sock') }));
+    writeFileSync(
+      this.file('no-engine-no-trust.yaml'),
+      config({ dockerSocket: this.file('nothing-listens.sock') }, false),
+    );
+  }
+
+  file(name: string): string {
+    return path.join(this.scratch, name);
+  }
+
+  /** `verify SOURCE --config CFG --junit NAME.xml EXTRA…`, kept as `name`. */
+  async verify(name: string, source: string, extra: string[] = [], cfg = 'config.yaml'): Promise<void> {
+    this.runs.set(name, await runVerify([source, '--config', cfg, '--junit', `${name}.xml`, ...extra], this.scratch));
+  }
+
+  run(name: string): VerifyRun {
+    return this.runs.get(name) as VerifyRun;
+  }
+
+  /** Every run so far, by name. */
+  all(): Array<[string, VerifyRun]> {
+    return [...this.runs];
+  }
+
+  json(name: string): JsonReport {
+    return JSON.parse(this.run(name).stdout) as JsonReport;
+  }
+
+  junit(name: string): XmlElement {
+    return parseXml(readFileSync(this.file(`${name}.xml`), 'utf8'));
+  }
+
+  remove(): void {
+    rmSync(this.scratch, { recursive: true, force: true });
+  }
 }

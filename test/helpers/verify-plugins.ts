@@ -5,7 +5,8 @@ import { compileCppPlugins } from './cpp-plugins.ts';
 import { EXAMPLE_TRUST, FIXTURES, REPO_ROOT } from './test-orchestrator.ts';
 
 const DEVELOPER = path.join(EXAMPLE_TRUST, 'developer');
-const SPEC_EXAMPLE = path.join(REPO_ROOT, 'test/fixtures/spec/example_cpp_plugin.cpp');
+/** The specification's example as the set-up builds and signs it (scripts/build-cpp-examples.sh). */
+const CPP_EXAMPLE = path.join(REPO_ROOT, 'examples/plugins/example-cpp');
 
 /** Signs a directory with the example developer certificate (plugin ids com.example.*). */
 export function signAsExampleDeveloper(dir: string): void {
@@ -13,17 +14,14 @@ export function signAsExampleDeveloper(dir: string): void {
 }
 
 /**
- * In `dir`: `cpp-example` (the specification's example, compiled in the builder image and signed)
- * and `cpp-bad-abi` (a library built for SDK ABI 2.0, unsigned: its id is not the example
- * developer's).
+ * In `dir`: `cpp-example` (the specification's example, built and signed by the set-up) and
+ * `cpp-bad-abi` (a library built for SDK ABI 2.0 in the builder image, unsigned: its id is not
+ * the example developer's).
  */
 export async function buildCppPlugins(dir: string): Promise<void> {
-  for (const name of ['cpp-example', 'cpp-bad-abi'])
-    cpSync(path.join(FIXTURES, name), path.join(dir, name), { recursive: true });
-  mkdirSync(path.join(dir, 'cpp-example/src'));
-  cpSync(SPEC_EXAMPLE, path.join(dir, 'cpp-example/src/plugin.cpp'));
-  await compileCppPlugins(dir, ['cpp-example', 'cpp-bad-abi']);
-  signAsExampleDeveloper(path.join(dir, 'cpp-example'));
+  cpSync(CPP_EXAMPLE, path.join(dir, 'cpp-example'), { recursive: true });
+  cpSync(path.join(FIXTURES, 'cpp-bad-abi'), path.join(dir, 'cpp-bad-abi'), { recursive: true });
+  await compileCppPlugins(dir, ['cpp-bad-abi']);
 }
 
 /**
