@@ -5,8 +5,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import type { AuditRecord } from '../../src/gateway/index.ts';
-import type { JobView } from '../../src/lifecycle/index.ts';
 import { admin } from '../helpers/admin-client.ts';
 import { capturedLog, type LogLine } from '../helpers/captured-log.ts';
 import { buildCppExamples, compileCppPlugins } from '../helpers/cpp-plugins.ts';
@@ -29,7 +27,6 @@ const SURFACE = 'com.test.cpp-surface';
 const CRASHER = 'com.test.cpp-crasher';
 const BAD_ABI = 'com.test.cpp-bad-abi';
 const FIXTURE_PLUGINS = ['cpp-surface', 'cpp-crasher', 'cpp-bad-abi'];
-const JOB_TIMEOUT_MS = 60_000;
 const POLL_MS = 100;
 const MAX_POLLS = 300;
 
@@ -84,23 +81,9 @@ describe('C++ plugins, as the specification writes them, in the cpp sandbox', ()
       .filter((l: LogLine) => l.msg === 'plugin log' && l.pluginId === pluginId)
       .map((l) => (l.plugin as { message: string }).message);
 
-  const audit = () =>
-    readFileSync(t.config.auditLog, 'utf8')
-      .split('\n')
-      .filter((line) => line !== '')
-      .map((line) => JSON.parse(line) as AuditRecord);
+  const audit = () => t.audit();
 
-  async function job(action: string, pluginId: string, body?: unknown): Promise<JobView> {
-    const submitted = await admin<{ jobId: string }>(
-      t.adminUrl,
-      'POST',
-      `/v1/plugins/${TENANT}/${pluginId}/${action}`,
-      body,
-    );
-    assert.equal(submitted.status, 200, JSON.stringify(submitted.body));
-    await t.orchestrator.waitForJob(submitted.body.jobId, JOB_TIMEOUT_MS).catch(() => undefined);
-    return (await admin<JobView>(t.adminUrl, 'GET', `/v1/jobs/${submitted.body.jobId}`)).body;
-  }
+  const job = (action: string, pluginId: string, body?: unknown) => t.job(TENANT, action, pluginId, body);
 
   before(async () => {
     await buildPlugins(scratch);

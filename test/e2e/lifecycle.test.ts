@@ -3,7 +3,6 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { JobView } from '../../src/lifecycle/index.ts';
 import { PluginStateStore } from '../../src/lifecycle/index.ts';
 import { admin } from '../helpers/admin-client.ts';
 import { leftovers } from '../helpers/leftovers.ts';
@@ -14,7 +13,6 @@ const COUNTER = 'com.test.counter';
 const CRASHER = 'com.test.crasher';
 const CALLS_PER_SECOND = 250;
 const MAX_CALLS = 5_000;
-const JOB_TIMEOUT_MS = 60_000;
 const POLL_MS = 100;
 const MAX_POLLS = 300;
 
@@ -37,21 +35,7 @@ describe('lifecycle jobs: hot reload without lost calls, rollback, crash supervi
     return dir;
   }
 
-  async function job(action: string, pluginId: string, body?: unknown): Promise<JobView> {
-    const submitted = await admin<{ jobId: string }>(
-      t.adminUrl,
-      'POST',
-      `/v1/plugins/school-a/${pluginId}/${action}`,
-      body,
-    );
-    assert.equal(submitted.status, 200, JSON.stringify(submitted.body));
-    try {
-      await t.orchestrator.waitForJob(submitted.body.jobId, JOB_TIMEOUT_MS);
-    } catch {
-      // a failed job: its view says why
-    }
-    return (await admin<JobView>(t.adminUrl, 'GET', `/v1/jobs/${submitted.body.jobId}`)).body;
-  }
+  const job = (action: string, pluginId: string, body?: unknown) => t.job('school-a', action, pluginId, body);
 
   const count = () => admin<CountResult>(t.adminUrl, 'POST', `/v1/plugins/school-a/${COUNTER}/functions/count`, {});
 

@@ -6,8 +6,6 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
-import type { AuditRecord } from '../../src/gateway/index.ts';
-import type { JobView } from '../../src/lifecycle/index.ts';
 import { redisKeys } from '../../src/redis/index.ts';
 import { admin } from '../helpers/admin-client.ts';
 import { pollUntil } from '../helpers/poll.ts';
@@ -27,7 +25,6 @@ const CLI = path.join(REPO_ROOT, 'dist/src/cli/main.js');
 const TENANT = 'school-py';
 const EXAMPLE = 'com.example.example-plugin';
 const SURFACE = 'com.test.py-surface';
-const JOB_TIMEOUT_MS = 60_000;
 const POLL_MS = 100;
 const MAX_POLLS = 300;
 
@@ -49,23 +46,9 @@ describe('Python plugins, as the specification writes them, in the python sandbo
   const call = <T>(pluginId: string, fn: string, body: unknown = {}) =>
     admin<T>(t.adminUrl, 'POST', `/v1/plugins/${TENANT}/${pluginId}/functions/${fn}`, body);
   const status = (pluginId: string) => t.status(TENANT, pluginId);
-  const audit = () =>
-    readFileSync(t.config.auditLog, 'utf8')
-      .split('\n')
-      .filter((line) => line !== '')
-      .map((line) => JSON.parse(line) as AuditRecord);
+  const audit = () => t.audit();
 
-  async function job(action: string, pluginId: string, body?: unknown): Promise<JobView> {
-    const submitted = await admin<{ jobId: string }>(
-      t.adminUrl,
-      'POST',
-      `/v1/plugins/${TENANT}/${pluginId}/${action}`,
-      body,
-    );
-    assert.equal(submitted.status, 200, JSON.stringify(submitted.body));
-    await t.orchestrator.waitForJob(submitted.body.jobId, JOB_TIMEOUT_MS).catch(() => undefined);
-    return (await admin<JobView>(t.adminUrl, 'GET', `/v1/jobs/${submitted.body.jobId}`)).body;
-  }
+  const job = (action: string, pluginId: string, body?: unknown) => t.job(TENANT, action, pluginId, body);
 
   before(async () => {
     t = await startTestOrchestrator(

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { PolicyGateway, type AuditRecord, type GatewayOptions } from '../../src/gateway/index.ts';
+import { PolicyGateway, type GatewayOptions } from '../../src/gateway/index.ts';
 import { admin } from '../helpers/admin-client.ts';
 import { pollUntil } from '../helpers/poll.ts';
 import { exampleTrust, FIXTURES, startTestOrchestrator, type TestOrchestrator } from '../helpers/test-orchestrator.ts';
@@ -38,12 +38,7 @@ describe('a Python plugin rides out a gateway restart (the SDK reconnects on a f
   let t: TestOrchestrator;
   const call = <T>(fn: string, body: unknown = {}) =>
     admin<T>(t.adminUrl, 'POST', `/v1/plugins/${TENANT}/${PLUGIN}/functions/${fn}`, body);
-  const audit = () =>
-    readFileSync(t.config.auditLog, 'utf8')
-      .split('\n')
-      .filter((line) => line !== '')
-      .map((line) => JSON.parse(line) as AuditRecord)
-      .filter((r) => r.pluginId === PLUGIN);
+  const audit = () => t.audit().filter((r) => r.pluginId === PLUGIN);
   /** The plugin's open streams on its gateway, by RPC (the gateway's own gauge). */
   const streams = async () => {
     const metrics = await (await fetch(`${t.adminUrl}/metrics`)).text();

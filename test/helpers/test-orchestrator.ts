@@ -7,10 +7,13 @@ import { stringify } from 'yaml';
 import { Redis } from 'ioredis';
 import { AdminServer } from '../../src/admin/index.ts';
 import { loadConfig, type SandboxConfig } from '../../src/config/index.ts';
+import type { AuditRecord } from '../../src/gateway/index.ts';
+import type { JobView } from '../../src/lifecycle/index.ts';
 import { createLogger, type Logger } from '../../src/logging/index.ts';
 import { Orchestrator, type PluginStatus } from '../../src/orchestrator/index.ts';
 import { EmbeddedRedis } from '../../src/redis/index.ts';
 import { DockerSandboxRuntime } from '../../src/sandbox/index.ts';
+import { admin as adminRequest } from './admin-client.ts';
 
 /** The repository root (this file runs from dist/test/helpers). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -52,8 +55,14 @@ export interface TestOrchestrator {
   /** Host path of an instance's gateway socket. */
   gatewaySocket(tenant: string, pluginId: string): string;
   status(tenant: string, pluginId: string): PluginStatus;
+  /** Every record of the audit log so far. */
+  audit(): AuditRecord[];
+  /** A lifecycle job through the admin API, waited for; its view when it ended. */
+  job(tenant: string, action: string, pluginId: string, body?: unknown): Promise<JobView>;
   stop(): Promise<void>;
 }
+
+const JOB_TIMEOUT_MS = 60_000;
 
 export function testLogger(): Logger {
   return createLogger({ level: process.env.CLASSTOP_TEST_LOG_LEVEL ?? 'silent', sync: true });
@@ -150,6 +159,19 @@ export async function startTestOrchestrator(
       runtime,
       adminUrl: `http://127.0.0.1:${port}`,
       status,
+      audit: () =>
+        readFileSync(config.auditLog, 'utf8')
+          .split('\n')
+          .filter((line) => line !== '')
+          .map((line) => JSON.parse(line) as AuditRecord),
+      job: async (tenant, action, pluginId, body) => {
+        const adminUrl = `http://127.0.0.1:${port}`;
+        const route = `/v1/plugins/${tenant}/${pluginId}/${action}`;
+        const submitted = await adminRequest<{ jobId: string }>(adminUrl, 'POST', route, body);
+        if (submitted.status !== 200) throw new Error(`${action} ${pluginId}: ${JSON.stringify(submitted.body)}`);
+        await orchestrator.waitForJob(submitted.body.jobId, JOB_TIMEOUT_MS).catch(() => undefined);
+        return (await adminRequest<JobView>(adminUrl, 'GET', `/v1/jobs/${submitted.body.jobId}`)).body;
+      },
       gatewaySocket: (tenant, pluginId) =>
         path.join(
           config.runtimeDir,
