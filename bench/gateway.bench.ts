@@ -8,14 +8,16 @@
  *   3. a 1920×1080×3 frame from a plugin to the host through shared memory vs the same bytes in a
  *      gRPC result: one frame at a time (latency), and a stream of frames with three in flight
  *      (throughput, as a video source sends them);
- *   4. the same call made by a plugin's own SDK in its container, Node beside Python (sdk-calls.ts).
+ *   4. the same call made by a plugin's own SDK in its container, Node, Python and C++ (sdk-calls.ts);
+ *   5. frames streamed from a C++ plugin through shared memory vs gRPC (cpp-frames.ts).
+ * The C++ fixtures are compiled first, in the builder image docker/build-images.sh tagged.
  * The calling side runs in its own process (bench/caller.ts), as a plugin would, against the real
  * sockets; the orchestrator (gateways and the built-in host) runs in this one.
  * Run: node --expose-gc dist/bench/gateway.bench.js [--calls 4000] [--concurrency 64] [--frames 40] [--stream-frames 120]
- *   [--sdk-calls 2000] [--profile-python] [--json FILE]
+ *   [--sdk-calls 2000] [--cpp-frames 120] [--profile-python] [--json FILE]
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,15 +30,17 @@ import {
   startTestOrchestrator,
   testLogger,
 } from '../test/helpers/test-orchestrator.ts';
+import { compileCppPlugins } from '../test/helpers/cpp-plugins.ts';
 import { HostServer } from '../src/host/index.ts';
 import type { ManagedPlugin } from '../src/orchestrator/index.ts';
 import type { CallerAnswer, CallerCommand, CallerSetup, CallPath } from './caller.ts';
+import { checkFrame, FRAME_BYTES } from './frame-check.ts';
 import { report, summarize } from './report.ts';
-import { NODE_CALLER, PYTHON_CALLER, pythonProfile, sdkCalls } from './sdk-calls.ts';
+import { CPP_FRAMER, cppFrames } from './cpp-frames.ts';
+import { CPP_CALLER, NODE_CALLER, PYTHON_CALLER, pythonProfile, sdkCalls } from './sdk-calls.ts';
 
 const HELLO = 'com.example.hello-world';
 const FRAMER = 'com.test.framer';
-const FRAME_BYTES = 1920 * 1080 * 3;
 const BLOCK = 500;
 /** Frames in flight when streaming, on both paths. */
 const RING = 3;
@@ -51,6 +55,7 @@ const { values } = parseArgs({
     frames: { type: 'string', default: '40' },
     'stream-frames': { type: 'string', default: '120' },
     'sdk-calls': { type: 'string', default: '2000' },
+    'cpp-frames': { type: 'string', default: '120' },
     'profile-python': { type: 'boolean', default: false },
     json: { type: 'string' },
   },
@@ -59,14 +64,6 @@ const calls = Number(values.calls);
 const concurrency = Number(values.concurrency);
 const frames = Number(values.frames);
 const streamFrames = Number(values['stream-frames']);
-
-/** The framer's byte i is (i * 7 + seed) % 251: check the length and a sample, as a consumer would. */
-function checkFrame(frame: Buffer, seed = 1): void {
-  if (frame.length !== FRAME_BYTES) throw new Error(`a frame of ${frame.length} bytes, not ${FRAME_BYTES}`);
-  for (let i = 0; i < FRAME_BYTES; i += 4099) {
-    if (frame[i] !== (i * 7 + seed) % 251) throw new Error(`frame byte ${i} is wrong`);
-  }
-}
 
 /**
  * Each 6 MB gRPC frame leaves 6 MB of garbage in this process and in the plugin; collected
@@ -242,6 +239,9 @@ async function main(): Promise<void> {
   const scratch = mkdtempSync(path.join(tmpdir(), 'ct-bench-'));
   const remoteAddress = `unix://${path.join(scratch, 'remote-host.sock')}`;
   let remoteHost: HostServer | undefined;
+  const cppPlugins = ['cpp-caller', 'cpp-framer'];
+  for (const name of cppPlugins) cpSync(path.join(FIXTURES, name), path.join(scratch, name), { recursive: true });
+  await compileCppPlugins(scratch, cppPlugins);
   const t = await startTestOrchestrator(
     [
       {
@@ -253,6 +253,7 @@ async function main(): Promise<void> {
           path.join(FIXTURES, 'framer'),
           path.join(FIXTURES, 'sdk-caller'),
           path.join(FIXTURES, 'py-caller'),
+          ...cppPlugins.map((name) => path.join(scratch, name)),
         ],
       },
       {
@@ -341,14 +342,21 @@ async function main(): Promise<void> {
 
     const nodeCaller = t.orchestrator.find('bench', NODE_CALLER);
     const pythonCaller = t.orchestrator.find('bench', PYTHON_CALLER);
-    const sdk = await sdkCalls(nodeCaller, pythonCaller, Number(values['sdk-calls']), concurrency);
+    const cppCaller = t.orchestrator.find('bench', CPP_CALLER);
+    const sdk = await sdkCalls(
+      { node: nodeCaller, python: pythonCaller, cpp: cppCaller },
+      Number(values['sdk-calls']),
+      concurrency,
+    );
     report("get_courses from a plugin's own SDK in its container, timed in the plugin (ms)", sdk.rows, null);
     if (values['profile-python']) process.stdout.write(`\n${await pythonProfile(pythonCaller)}\n`);
 
     const framer = t.orchestrator.find('bench', FRAMER);
     const single = await singleFrames(framer);
     const stream = await streamedFrames(framer);
-    report(`a stream of ${streamFrames} frames, ${RING} in flight, plugin → host consumer`, stream.rows, {
+    report(`a stream of ${streamFrames} frames, ${RING} in flight, plugin → host consumer`, stream.rows, null);
+    const cpp = await cppFrames(t.orchestrator.find('bench', CPP_FRAMER), Number(values['cpp-frames']));
+    report('frames from a C++ plugin to a host consumer (per frame: ms; plugin and host timed inside)', cpp.rows, {
       unary: {
         ...summary,
         p50Ratio: summary.gateway.p50 / d.p50,
@@ -359,6 +367,7 @@ async function main(): Promise<void> {
       sdk: sdk.json,
       frame: single.json,
       stream: stream.json,
+      cpp: cpp.json,
     });
   } finally {
     caller.send('stop');

@@ -1,7 +1,8 @@
 /**
- * Host API calls made by a plugin's own SDK inside its container, Node beside Python, in the
- * gateway benchmark's run: get_courses through the SDK's public API (whatever transport each SDK
- * uses), timed inside the plugin (test/fixtures/plugins/sdk-caller, py-caller), through the
+ * Host API calls made by a plugin's own SDK inside its container, Node, Python and C++ side by
+ * side, in the gateway benchmark's run: get_courses through the SDK's public API (whatever
+ * transport each SDK uses), timed inside the plugin (test/fixtures/plugins/sdk-caller, py-caller,
+ * cpp-caller: its calls in flight are threads), through the
  * plugin's gateway to the built-in host. For where the time goes, the Python fixture also times
  * grpc.aio alone (a unary CallApi, calls one at a time on a CallStream, on a channel of its own,
  * no SDK code), and can profile its SDK calls (cProfile).
@@ -11,6 +12,7 @@ import { summarize } from './report.ts';
 
 export const NODE_CALLER = 'com.test.sdk-caller';
 export const PYTHON_CALLER = 'com.test.py-caller';
+export const CPP_CALLER = 'com.test.cpp-caller';
 const BLOCK = 500;
 const WARM_UP_CALLS = 300;
 const DEADLINE_MS = 120_000;
@@ -29,10 +31,15 @@ async function ask<T>(plugin: ManagedPlugin, fn: string, body: unknown): Promise
  * Sequential p50 / p99 and calls/s of each row, in alternating blocks so that drift hits them
  * alike; then calls/s with `concurrency` in flight through each SDK.
  */
-export async function sdkCalls(node: ManagedPlugin, python: ManagedPlugin, calls: number, concurrency: number) {
+export async function sdkCalls(
+  { node, python, cpp }: Record<'node' | 'python' | 'cpp', ManagedPlugin>,
+  calls: number,
+  concurrency: number,
+) {
   const rows: Record<string, Measure> = {
     'Node SDK (getCourses)': { plugin: node, fn: 'sdk_calls', body: {} },
     'Python SDK (get_courses)': { plugin: python, fn: 'sdk_calls', body: {} },
+    'C++ SDK (GetCourses)': { plugin: cpp, fn: 'sdk_calls', body: {} },
     'Python, grpc.aio alone: unary CallApi': { plugin: python, fn: 'raw_calls', body: { kind: 'unary' } },
     'Python, grpc.aio alone: on a CallStream': { plugin: python, fn: 'raw_calls', body: { kind: 'stream' } },
   };
@@ -53,6 +60,7 @@ export async function sdkCalls(node: ManagedPlugin, python: ManagedPlugin, calls
   const inFlight: Record<string, number> = {
     [names[0] as string]: await concurrent(node),
     [names[1] as string]: await concurrent(python),
+    [names[2] as string]: await concurrent(cpp),
   };
   const table = names.map((name) => {
     const s = summarize(lat[name] ?? []);
