@@ -32,20 +32,15 @@ import {
 } from '../test/helpers/test-orchestrator.ts';
 import { compileCppPlugins } from '../test/helpers/cpp-plugins.ts';
 import { HostServer } from '../src/host/index.ts';
-import type { ManagedPlugin } from '../src/orchestrator/index.ts';
 import type { CallerAnswer, CallerCommand, CallerSetup, CallPath } from './caller.ts';
-import { checkFrame, FRAME_BYTES } from './frame-check.ts';
 import { report, summarize } from './report.ts';
 import { CPP_FRAMER, cppFrames } from './cpp-frames.ts';
+import { singleFrames, STREAM_RING, streamedFrames } from './node-frames.ts';
 import { CPP_CALLER, NODE_CALLER, PYTHON_CALLER, pythonProfile, sdkCalls } from './sdk-calls.ts';
 
 const HELLO = 'com.example.hello-world';
 const FRAMER = 'com.test.framer';
 const BLOCK = 500;
-/** Frames in flight when streaming, on both paths. */
-const RING = 3;
-const ROUNDS = 3;
-const DEADLINE_MS = 10_000;
 const UNLIMITED = { callsPerSecond: 1e9, burst: 1e9, maxConcurrentCalls: 10_000, maxMessageBytes: 16 * 1024 * 1024 };
 
 const { values } = parseArgs({
@@ -64,168 +59,6 @@ const calls = Number(values.calls);
 const concurrency = Number(values.concurrency);
 const frames = Number(values.frames);
 const streamFrames = Number(values['stream-frames']);
-
-/**
- * Each 6 MB gRPC frame leaves 6 MB of garbage in this process and in the plugin; collected
- * between blocks (the bench runs with --expose-gc), it is not charged to whichever path happens
- * to run next.
- */
-async function collectGarbage(framer: ManagedPlugin): Promise<void> {
-  (globalThis as { gc?: () => void }).gc?.();
-  await framer.callFunction('collect_garbage', body(null), Date.now() + DEADLINE_MS);
-}
-
-const gbps = (bytes: number, ms: number) => bytes / (ms / 1000) / 1e9;
-const body = (value: unknown) => Buffer.from(JSON.stringify(value));
-
-/**
- * One frame at a time, asked for by the host: the latency of call + transfer. Blocks rather than
- * single frames alternate: the garbage a 6 MB gRPC message leaves would otherwise be collected
- * during the next shared-memory frame.
- */
-async function singleFrames(framer: ManagedPlugin) {
-  const taken: number[] = [];
-  const copied: number[] = [];
-  const ask = body({ size: FRAME_BYTES, seed: 1 });
-  // A host-side consumer takes each frame in place, during the plugin's announcement.
-  const stop = framer.consumeSharedMemory(async (region) => {
-    const started = performance.now();
-    await region.view((bytes) => checkFrame(bytes));
-    taken.push(performance.now() - started);
-  });
-  // For comparison, outside the timed call: the same frame copied into a buffer the host owns.
-  const mirror = Buffer.allocUnsafe(FRAME_BYTES);
-  const copyOut = async () => {
-    const started = performance.now();
-    checkFrame(await framer.readSharedMemory('frame', mirror));
-    copied.push(performance.now() - started);
-  };
-  const shm = () => framer.callFunction('frame_shm', ask, Date.now() + DEADLINE_MS);
-  const grpc = async () => checkFrame(await framer.callFunction('frame_grpc', ask, Date.now() + DEADLINE_MS));
-  try {
-    await shm();
-    await grpc();
-    taken.splice(0);
-    const f = { shm: [] as number[], grpc: [] as number[] };
-    const block = Math.max(1, Math.ceil(frames / 4));
-    for (let done = 0; done < frames; done += block) {
-      await collectGarbage(framer);
-      for (let i = 0; i < block; i++) {
-        f.shm.push(await timed(shm));
-        await copyOut();
-      }
-      await collectGarbage(framer);
-      for (let i = 0; i < block; i++) f.grpc.push(await timed(grpc));
-    }
-    const s = summarize(f.shm);
-    const r = summarize(f.grpc);
-    const inPlace = summarize(taken);
-    const copy = summarize(copied);
-    report(
-      `one ${FRAME_BYTES}-byte frame at a time, plugin → host (call + transfer)`,
-      [
-        { path: 'shared memory', frames: s.calls, p50Ms: s.p50, gbPerSecond: gbps(FRAME_BYTES, s.p50) },
-        { path: 'gRPC result', frames: r.calls, p50Ms: r.p50, gbPerSecond: gbps(FRAME_BYTES, r.p50) },
-        { path: 'ratio shm / gRPC (speed)', frames: 0, p50Ms: r.p50 / s.p50, gbPerSecond: r.p50 / s.p50 },
-        { path: 'host takes the region in place', frames: inPlace.calls, p50Ms: inPlace.p50, gbPerSecond: 0 },
-        {
-          path: 'host copies the region out',
-          frames: copy.calls,
-          p50Ms: copy.p50,
-          gbPerSecond: gbps(FRAME_BYTES, copy.p50),
-        },
-      ],
-      null,
-    );
-    return { json: { bytes: FRAME_BYTES, shm: s, grpc: r, speedup: r.p50 / s.p50, inPlace, copy } };
-  } finally {
-    stop();
-  }
-}
-
-/**
- * A stream of frames, as a video source would send them, with RING frames in flight on both
- * paths: through a ring of shm regions to a host consumer (the plugin writes region i % RING once
- * the host has taken its previous frame), against RING gRPC calls in flight, each returning a
- * frame. Every frame is checked; the two paths alternate, ROUNDS times each.
- */
-async function streamedFrames(framer: ManagedPlugin) {
-  const taken = new Map<string, number>();
-  const stop = framer.consumeSharedMemory(async (region) => {
-    const count = taken.get(region.name) ?? 0;
-    taken.set(region.name, count + 1);
-    const frame = Number(region.name.slice('stream-'.length)) + count * RING;
-    await region.view((bytes) => checkFrame(bytes, frame % (RING + 1)));
-  });
-  const shm = async () => {
-    taken.clear();
-    await framer.callFunction(
-      'stream_shm',
-      body({ size: FRAME_BYTES, frames: streamFrames, ring: RING }),
-      Date.now() + DEADLINE_MS,
-    );
-  };
-  const grpc = async () => {
-    let next = 0;
-    const worker = async () => {
-      for (let i = next++; i < streamFrames; i = next++) {
-        const ask = body({ size: FRAME_BYTES, seed: i % (RING + 1) });
-        checkFrame(await framer.callFunction('frame_grpc', ask, Date.now() + DEADLINE_MS), i % (RING + 1));
-      }
-    };
-    await Promise.all(Array.from({ length: RING }, worker));
-  };
-  try {
-    await shm();
-    await grpc();
-    const time = { shm: 0, grpc: 0 };
-    for (let round = 0; round < ROUNDS; round++) {
-      await collectGarbage(framer);
-      time.shm += await timed(shm);
-      await collectGarbage(framer);
-      time.grpc += await timed(grpc);
-    }
-    const bytes = FRAME_BYTES * streamFrames * ROUNDS;
-    const rate = { shm: gbps(bytes, time.shm), grpc: gbps(bytes, time.grpc) };
-    return {
-      rows: [
-        {
-          path: 'shared memory',
-          frames: streamFrames * ROUNDS,
-          msPerFrame: time.shm / streamFrames / ROUNDS,
-          gbPerSecond: rate.shm,
-        },
-        {
-          path: 'gRPC results',
-          frames: streamFrames * ROUNDS,
-          msPerFrame: time.grpc / streamFrames / ROUNDS,
-          gbPerSecond: rate.grpc,
-        },
-        {
-          path: 'ratio shm / gRPC (speed)',
-          frames: 0,
-          msPerFrame: time.grpc / time.shm,
-          gbPerSecond: rate.shm / rate.grpc,
-        },
-      ],
-      json: {
-        bytes: FRAME_BYTES,
-        frames: streamFrames * ROUNDS,
-        inFlight: RING,
-        gbPerSecond: rate,
-        speedup: rate.shm / rate.grpc,
-      },
-    };
-  } finally {
-    stop();
-  }
-}
-
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  await fn();
-  return performance.now() - started;
-}
 
 const UNARY_PATHS: Record<CallPath, string> = {
   direct: 'plugin → host (direct)',
@@ -352,9 +185,9 @@ async function main(): Promise<void> {
     if (values['profile-python']) process.stdout.write(`\n${await pythonProfile(pythonCaller)}\n`);
 
     const framer = t.orchestrator.find('bench', FRAMER);
-    const single = await singleFrames(framer);
-    const stream = await streamedFrames(framer);
-    report(`a stream of ${streamFrames} frames, ${RING} in flight, plugin → host consumer`, stream.rows, null);
+    const single = await singleFrames(framer, frames);
+    const stream = await streamedFrames(framer, streamFrames);
+    report(`a stream of ${streamFrames} frames, ${STREAM_RING} in flight, plugin → host consumer`, stream.rows, null);
     const cpp = await cppFrames(t.orchestrator.find('bench', CPP_FRAMER), Number(values['cpp-frames']));
     report('frames from a C++ plugin to a host consumer (per frame: ms; plugin and host timed inside)', cpp.rows, {
       unary: {

@@ -31,3 +31,10 @@ export function report(title: string, rows: Array<Record<string, string | number
   if (flag > 0 && process.argv[flag + 1])
     writeFileSync(process.argv[flag + 1] as string, `${JSON.stringify(json, null, 2)}\n`);
 }
+
+/** How long `fn` took, in ms. */
+export async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await fn();
+  return performance.now() - started;
+}
