@@ -1,0 +1,179 @@
+/**
+ * Density benchmark (issue 19; see ../shared/performance.md), in one run:
+ *   1. N plugins (four tenants, 64 MB and 0.1 CPU each) enabled at once by `classtop-sandbox up`
+ *      in a process of its own: time until all are ENABLED;
+ *   2. for `--duration` seconds, every plugin called host → plugin (process_data through the admin
+ *      API) at R calls/s, and every plugin calling the host (get_courses, from its own timer) at R
+ *      calls/s: p50/p99/p99.9/max of both directions, failures;
+ *   3. memory per plugin (its container's cgroup) and of the orchestrator (RSS), the
+ *      orchestrator's and its Redis's CPU over the load window, the plugins' CPU throttling.
+ * Run: node dist/bench/density.bench.js [--plugins 200] [--mix node=150,python=50] [--rate 10]
+ *   [--duration 20] [--cpu-prof DIR] [--json FILE]
+ * With --cpu-prof the orchestrator runs under `node --cpu-prof`; the JSON records the load
+ * window's bounds on the profile's clock (bench/cpu-profile-summary.ts reads both).
+ */
+import { parseArgs } from 'node:util';
+import { adminJson, parseMix, startFleet, type Fleet } from './density-fleet.ts';
+import { collectPluginCalls, hostToPlugin, startPluginCalls, type LoadResult } from './density-load.ts';
+import { findRedis, probeContainers, probeProcess } from './density-probes.ts';
+import { report, summarize } from './report.ts';
+
+const DRAIN_MS = 30_000;
+/** How long a plugin may take to reach ENABLED at start-up (200 at once on 2 cores are slow). */
+const START_TIMEOUT_MS = 120_000;
+const SETTLE_MS = 2_000;
+
+const { values } = parseArgs({
+  options: {
+    plugins: { type: 'string', default: '200' },
+    mix: { type: 'string' },
+    rate: { type: 'string', default: '10' },
+    duration: { type: 'string', default: '20' },
+    'cpu-prof': { type: 'string' },
+    json: { type: 'string' },
+  },
+});
+const mix = values.mix ? parseMix(values.mix) : { node: Number(values.plugins), python: 0 };
+const rate = Number(values.rate);
+const durationMs = Number(values.duration) * 1000;
+
+/** Both directions at once over the load window, with the orchestrator's CPU across it. */
+async function measureLoad(fleet: Fleet, redisPid: number | undefined) {
+  await startPluginCalls(fleet.adminUrl, fleet.plugins, rate, durationMs);
+  const before = { orchestrator: probeProcess(fleet.pid), redis: redisPid ? probeProcess(redisPid) : undefined };
+  const windowUs = { start: Number(process.hrtime.bigint() / 1000n), end: 0 };
+  const wallStart = performance.now();
+  const hostCalls = await hostToPlugin(fleet.adminUrl, fleet.plugins, rate, durationMs, DRAIN_MS);
+  const wallS = (performance.now() - wallStart) / 1000;
+  windowUs.end = Number(process.hrtime.bigint() / 1000n);
+  const after = { orchestrator: probeProcess(fleet.pid), redis: redisPid ? probeProcess(redisPid) : undefined };
+  const pluginCalls = await collectPluginCalls(fleet.adminUrl, fleet.plugins);
+  const cores = (a?: { cpuS: number }, b?: { cpuS: number }) => (a && b ? (b.cpuS - a.cpuS) / wallS : Number.NaN);
+  return {
+    hostCalls,
+    pluginCalls,
+    windowUs,
+    wallS,
+    orchestratorCores: cores(before.orchestrator, after.orchestrator),
+    redisCores: cores(before.redis, after.redis),
+    orchestratorRssMib: after.orchestrator.rssMib,
+  };
+}
+
+const row = (direction: string, r: LoadResult, expected: number, wallS: number) => ({
+  direction,
+  expected,
+  sent: r.sent,
+  ...summarize(r.latencies),
+  failed: r.failed,
+  servedPerS: r.latencies.length / wallS,
+});
+
+async function main(): Promise<void> {
+  const total = mix.node + mix.python;
+  const fleet = await startFleet({ mix, startTimeoutMs: START_TIMEOUT_MS, cpuProfDir: values['cpu-prof'] });
+  try {
+    const states = await adminJson<Array<{ state: string }>>(fleet.adminUrl, '/v1/plugins');
+    const enabled = states.filter((s) => s.state === 'ENABLED').length;
+    report(
+      `${total} plugins (node ${mix.node}, python ${mix.python}) in 4 tenants, 64 MB and 0.1 CPU each`,
+      [
+        { measure: 'spawn → all start-up enable jobs settled (s)', value: fleet.startedMs / 1000 },
+        { measure: 'ENABLED', value: enabled },
+      ],
+      null,
+    );
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    const idle = {
+      orchestratorRssMib: probeProcess(fleet.pid).rssMib,
+      containers: await probeContainers(fleet.orchestratorId),
+    };
+    const redisPid = findRedis(fleet.pid);
+    const load = await measureLoad(fleet, redisPid);
+    const loaded = await probeContainers(fleet.orchestratorId);
+    const expected = Math.floor((durationMs / 1000) * rate * total);
+    report(
+      `${rate} calls/s per plugin each way for ${durationMs / 1000} s (latency in ms)`,
+      [
+        row('host → plugin (admin API)', load.hostCalls, expected, load.wallS),
+        row('plugin → host (get_courses)', load.pluginCalls, expected, load.wallS),
+      ],
+      null,
+    );
+    const memory = (probes: typeof loaded, runtime: string) => {
+      const mib = fleet.plugins
+        .filter((p) => p.runtime === runtime)
+        .map((p) => probes.get(p.pluginId)?.memoryMib ?? Number.NaN)
+        .filter((m) => !Number.isNaN(m));
+      return summarize(mib);
+    };
+    const throttled = [...loaded.values()].reduce((a, p) => ({ t: a.t + p.throttled, n: a.n + p.periods }), {
+      t: 0,
+      n: 0,
+    });
+    const resources = {
+      nodeMibIdle: memory(idle.containers, 'node'),
+      nodeMibLoaded: memory(loaded, 'node'),
+      pythonMibIdle: memory(idle.containers, 'python'),
+      pythonMibLoaded: memory(loaded, 'python'),
+      orchestratorRssMibIdle: idle.orchestratorRssMib,
+      orchestratorRssMibLoaded: load.orchestratorRssMib,
+      orchestratorCores: load.orchestratorCores,
+      redisCores: load.redisCores,
+      throttledPeriodsPercent: (throttled.t / Math.max(1, throttled.n)) * 100,
+      benchMaxLagMs: load.hostCalls.maxLagMs,
+    };
+    report(
+      'resources',
+      [
+        {
+          measure: 'node plugin memory p50 / max, idle (MiB)',
+          value: `${resources.nodeMibIdle.p50.toFixed(1)} / ${resources.nodeMibIdle.max.toFixed(1)}`,
+        },
+        {
+          measure: 'node plugin memory p50 / max, loaded (MiB)',
+          value: `${resources.nodeMibLoaded.p50.toFixed(1)} / ${resources.nodeMibLoaded.max.toFixed(1)}`,
+        },
+        {
+          measure: 'python plugin memory p50 / max, loaded (MiB)',
+          value: `${resources.pythonMibLoaded.p50.toFixed(1)} / ${resources.pythonMibLoaded.max.toFixed(1)}`,
+        },
+        {
+          measure: 'orchestrator RSS idle / loaded (MiB)',
+          value: `${resources.orchestratorRssMibIdle.toFixed(0)} / ${resources.orchestratorRssMibLoaded.toFixed(0)}`,
+        },
+        { measure: 'orchestrator CPU over the load (cores)', value: resources.orchestratorCores },
+        { measure: 'embedded Redis CPU over the load (cores)', value: resources.redisCores },
+        { measure: 'plugin CFS periods throttled (%)', value: resources.throttledPeriodsPercent },
+        { measure: "this process's schedule, worst lag (ms)", value: resources.benchMaxLagMs },
+      ],
+      {
+        plugins: total,
+        mix,
+        rate,
+        durationS: durationMs / 1000,
+        startedS: fleet.startedMs / 1000,
+        enabled,
+        hostToPlugin: {
+          ...summarize(load.hostCalls.latencies),
+          sent: load.hostCalls.sent,
+          failed: load.hostCalls.failed,
+          errors: load.hostCalls.errors,
+        },
+        pluginToHost: {
+          ...summarize(load.pluginCalls.latencies),
+          sent: load.pluginCalls.sent,
+          failed: load.pluginCalls.failed,
+          errors: load.pluginCalls.errors,
+        },
+        resources,
+        profileWindowUs: load.windowUs,
+      },
+    );
+    for (const e of [...load.hostCalls.errors, ...load.pluginCalls.errors]) process.stdout.write(`error: ${e}\n`);
+  } finally {
+    await fleet.stop();
+  }
+}
+
+await main();
