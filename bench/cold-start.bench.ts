@@ -80,6 +80,7 @@ async function main(): Promise<void> {
     mix: { node: underLoad, python: 0 },
     extra: [{ pluginId: COLD.pluginId, runtime: 'node' }],
     startTimeoutMs: START_TIMEOUT_MS,
+    logFile: 'cold-start-orchestrator.log',
   });
   let stopped = false;
   try {

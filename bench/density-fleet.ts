@@ -6,7 +6,7 @@
  * embedded Redis, the scratch directory) is removed by stop(), and on SIGINT/SIGTERM.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -36,6 +36,8 @@ export interface FleetOptions {
   extra?: Array<{ pluginId: string; runtime: Runtime }>;
   /** Directory for `node --cpu-prof` of the orchestrator, when profiling. */
   cpuProfDir?: string;
+  /** The orchestrator's log (warnings and errors, JSON lines), kept after the run. */
+  logFile: string;
   startTimeoutMs: number;
 }
 
@@ -136,10 +138,12 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   writeFileSync(file, stringify(config));
   const prof = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
   const started = performance.now();
+  const log = openSync(options.logFile, 'w');
   const child = spawn(process.execPath, [...prof, CLI, 'up', '--config', file], {
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', log, 'inherit'],
     detached: true,
   });
+  closeSync(log);
   const stop = once(() => stopFleet(child, orchestratorId, root, config.shmDir));
   const onSignal = () => void stop().finally(() => process.exit(130));
   process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
@@ -188,6 +192,22 @@ async function stopFleet(child: ChildProcess, orchestratorId: string, root: stri
     process.stderr.write(`density: removing ${left.length} containers the orchestrator left\n`);
     await run('docker', ['rm', '-f', ...left]);
   }
+  await unmountUnder([root, shmDir]);
   rmSync(root, { recursive: true, force: true });
   rmSync(shmDir, { recursive: true, force: true });
+}
+
+/**
+ * The per-instance tmpfs mounts an orchestrator that did not finish its shutdown leaves under its
+ * runtime and shm directories (seen after a SIGTERM during a 200-plugin start-up); only paths
+ * under this run's own directories are touched.
+ */
+async function unmountUnder(dirs: string[]): Promise<void> {
+  const mounts = readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[1] ?? '')
+    .filter((m) => dirs.some((d) => m.startsWith(`${d}/`)));
+  if (mounts.length === 0) return;
+  process.stderr.write(`density: unmounting ${mounts.length} mounts the orchestrator left\n`);
+  for (const m of mounts.reverse()) await run('umount', [m]).catch(() => undefined);
 }

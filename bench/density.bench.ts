@@ -8,7 +8,7 @@
  *   3. memory per plugin (its container's cgroup) and of the orchestrator (RSS), the
  *      orchestrator's and its Redis's CPU over the load window, the plugins' CPU throttling.
  * Run: node dist/bench/density.bench.js [--plugins 200] [--mix node=150,python=50] [--rate 10]
- *   [--duration 20] [--cpu-prof DIR] [--json FILE]
+ *   [--duration 20] [--cpu-prof DIR] [--log FILE (the orchestrator's, default density-orchestrator.log)] [--json FILE]
  * With --cpu-prof the orchestrator runs under `node --cpu-prof`; the JSON records the load
  * window's bounds on the profile's clock (bench/cpu-profile-summary.ts reads both).
  */
@@ -30,6 +30,7 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '10' },
     duration: { type: 'string', default: '20' },
     'cpu-prof': { type: 'string' },
+    log: { type: 'string', default: 'density-orchestrator.log' },
     json: { type: 'string' },
   },
 });
@@ -71,10 +72,20 @@ const row = (direction: string, r: LoadResult, expected: number, wallS: number) 
 
 async function main(): Promise<void> {
   const total = mix.node + mix.python;
-  const fleet = await startFleet({ mix, startTimeoutMs: START_TIMEOUT_MS, cpuProfDir: values['cpu-prof'] });
+  const fleet = await startFleet({
+    mix,
+    startTimeoutMs: START_TIMEOUT_MS,
+    cpuProfDir: values['cpu-prof'],
+    logFile: values.log,
+  });
   try {
-    const states = await adminJson<Array<{ state: string }>>(fleet.adminUrl, '/v1/plugins');
+    const states = await adminJson<Array<{ id: string; state: string; lastError: string | null }>>(
+      fleet.adminUrl,
+      '/v1/plugins',
+    );
     const enabled = states.filter((s) => s.state === 'ENABLED').length;
+    for (const s of states.filter((p) => p.state !== 'ENABLED').slice(0, 5))
+      process.stdout.write(`not enabled: ${s.id} ${s.state}: ${s.lastError}\n`);
     report(
       `${total} plugins (node ${mix.node}, python ${mix.python}) in 4 tenants, 64 MB and 0.1 CPU each`,
       [
