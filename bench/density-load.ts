@@ -68,6 +68,8 @@ export async function hostToPlugin(
   const total = Math.floor((durationMs / 1000) * rate * plugins.length);
   const perMs = (rate * plugins.length) / 1000;
   const pending = new Set<Promise<void>>();
+  // Once the drain gave up, calls still pending were counted as failed: their later end is not.
+  let closed = false;
   const started = performance.now();
   while (result.sent < total && !stopped()) {
     const now = performance.now() - started;
@@ -75,8 +77,9 @@ export async function hostToPlugin(
     result.maxLagMs = Math.max(result.maxLagMs, now - result.sent / perMs);
     for (; result.sent < due; result.sent++) {
       const p = call(agent, url, plugins[result.sent % plugins.length] as FleetPlugin).then(
-        (ms) => void result.latencies.push(ms),
+        (ms) => void (closed || result.latencies.push(ms)),
         (err: unknown) => {
+          if (closed) return;
           result.failed++;
           if (result.errors.length < 5) result.errors.push((err as Error).message);
         },
@@ -90,6 +93,7 @@ export async function hostToPlugin(
     Promise.all(pending).then(() => true),
     new Promise((resolve) => setTimeout(() => resolve(false), drainMs)),
   ]);
+  closed = true;
   if (!drained) result.failed += pending.size;
   agent.destroy();
   return result;
