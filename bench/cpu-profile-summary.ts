@@ -100,7 +100,7 @@ function main(): void {
     for (const r of rows)
       process.stdout.write(`${r.percent.toFixed(1).padStart(5)}%  ${r.ms.toFixed(0).padStart(7)} ms  ${r.name}\n`);
   };
-  process.stdout.write(`samples over ${summary.totalMs.toFixed(0)} ms${window ? ' (the load window)' : ''}\n`);
+  process.stdout.write(`samples over ${summary.totalMs.toFixed(0)} ms${window ? ' (inside the window)' : ''}\n`);
   print('by part (innermost known frame on the stack)', summary.parts);
   print('top functions by self time', summary.self);
 }
