@@ -131,7 +131,7 @@ export async function collectPluginCalls(adminUrl: string, plugins: FleetPlugin[
       result.failed += s.sent - s.latencies.length;
       for (const e of s.errors) if (result.errors.length < 5) result.errors.push(`${p.pluginId}: ${e}`);
     } catch (err) {
-      result.errors.push(`${p.pluginId}: call_stats failed: ${(err as Error).message}`);
+      if (result.errors.length < 5) result.errors.push(`${p.pluginId}: call_stats failed: ${(err as Error).message}`);
     }
   }
   return result;

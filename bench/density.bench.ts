@@ -70,6 +70,63 @@ const row = (direction: string, r: LoadResult, expected: number, wallS: number) 
   servedPerS: r.latencies.length / wallS,
 });
 
+const direction = (r: LoadResult) => ({ ...summarize(r.latencies), sent: r.sent, failed: r.failed, errors: r.errors });
+
+type Probes = Awaited<ReturnType<typeof probeContainers>>;
+
+/** Memory per plugin (by runtime, idle and loaded), the orchestrator's, CPU and throttling. */
+function summarizeResources(
+  fleet: Fleet,
+  idle: { orchestratorRssMib: number; containers: Probes },
+  loaded: Probes,
+  load: Awaited<ReturnType<typeof measureLoad>>,
+) {
+  const memory = (probes: Probes, runtime: string) =>
+    summarize(
+      fleet.plugins
+        .filter((p) => p.runtime === runtime)
+        .map((p) => probes.get(p.pluginId)?.memoryMib ?? Number.NaN)
+        .filter((m) => !Number.isNaN(m)),
+    );
+  let throttled = 0;
+  let periods = 0;
+  // Over the load window only: the counters run from each container's start, boot included.
+  for (const [id, p] of loaded) {
+    throttled += p.throttled - (idle.containers.get(id)?.throttled ?? 0);
+    periods += p.periods - (idle.containers.get(id)?.periods ?? 0);
+  }
+  return {
+    nodeMibIdle: memory(idle.containers, 'node'),
+    nodeMibLoaded: memory(loaded, 'node'),
+    pythonMibIdle: memory(idle.containers, 'python'),
+    pythonMibLoaded: memory(loaded, 'python'),
+    orchestratorRssMibIdle: idle.orchestratorRssMib,
+    orchestratorRssMibLoaded: load.orchestratorRssMib,
+    orchestratorCores: load.orchestratorCores,
+    redisCores: load.redisCores,
+    throttledPeriodsPercent: (throttled / Math.max(1, periods)) * 100,
+    benchMaxLagMs: load.hostCalls.maxLagMs,
+  };
+}
+
+function resourceRows(r: ReturnType<typeof summarizeResources>) {
+  const range = (s: { p50: number; max: number }) => `${s.p50.toFixed(1)} / ${s.max.toFixed(1)}`;
+  return [
+    { measure: 'node plugin memory p50 / max, idle (MiB)', value: range(r.nodeMibIdle) },
+    { measure: 'node plugin memory p50 / max, loaded (MiB)', value: range(r.nodeMibLoaded) },
+    { measure: 'python plugin memory p50 / max, idle (MiB)', value: range(r.pythonMibIdle) },
+    { measure: 'python plugin memory p50 / max, loaded (MiB)', value: range(r.pythonMibLoaded) },
+    {
+      measure: 'orchestrator RSS idle / loaded (MiB)',
+      value: `${r.orchestratorRssMibIdle.toFixed(0)} / ${r.orchestratorRssMibLoaded.toFixed(0)}`,
+    },
+    { measure: 'orchestrator CPU over the load (cores)', value: r.orchestratorCores },
+    { measure: 'embedded Redis CPU over the load (cores)', value: r.redisCores },
+    { measure: 'plugin CFS periods throttled over the load (%)', value: r.throttledPeriodsPercent },
+    { measure: "this process's schedule, worst lag (ms)", value: r.benchMaxLagMs },
+  ];
+}
+
 async function main(): Promise<void> {
   const total = mix.node + mix.python;
   const fleet = await startFleet({
@@ -111,76 +168,19 @@ async function main(): Promise<void> {
       ],
       null,
     );
-    const memory = (probes: typeof loaded, runtime: string) => {
-      const mib = fleet.plugins
-        .filter((p) => p.runtime === runtime)
-        .map((p) => probes.get(p.pluginId)?.memoryMib ?? Number.NaN)
-        .filter((m) => !Number.isNaN(m));
-      return summarize(mib);
-    };
-    const throttled = [...loaded.values()].reduce((a, p) => ({ t: a.t + p.throttled, n: a.n + p.periods }), {
-      t: 0,
-      n: 0,
+    const resources = summarizeResources(fleet, idle, loaded, load);
+    report('resources', resourceRows(resources), {
+      plugins: total,
+      mix,
+      rate,
+      durationS: durationMs / 1000,
+      startedS: fleet.startedMs / 1000,
+      enabled,
+      hostToPlugin: direction(load.hostCalls),
+      pluginToHost: direction(load.pluginCalls),
+      resources,
+      profileWindowUs: load.windowUs,
     });
-    const resources = {
-      nodeMibIdle: memory(idle.containers, 'node'),
-      nodeMibLoaded: memory(loaded, 'node'),
-      pythonMibIdle: memory(idle.containers, 'python'),
-      pythonMibLoaded: memory(loaded, 'python'),
-      orchestratorRssMibIdle: idle.orchestratorRssMib,
-      orchestratorRssMibLoaded: load.orchestratorRssMib,
-      orchestratorCores: load.orchestratorCores,
-      redisCores: load.redisCores,
-      throttledPeriodsPercent: (throttled.t / Math.max(1, throttled.n)) * 100,
-      benchMaxLagMs: load.hostCalls.maxLagMs,
-    };
-    report(
-      'resources',
-      [
-        {
-          measure: 'node plugin memory p50 / max, idle (MiB)',
-          value: `${resources.nodeMibIdle.p50.toFixed(1)} / ${resources.nodeMibIdle.max.toFixed(1)}`,
-        },
-        {
-          measure: 'node plugin memory p50 / max, loaded (MiB)',
-          value: `${resources.nodeMibLoaded.p50.toFixed(1)} / ${resources.nodeMibLoaded.max.toFixed(1)}`,
-        },
-        {
-          measure: 'python plugin memory p50 / max, loaded (MiB)',
-          value: `${resources.pythonMibLoaded.p50.toFixed(1)} / ${resources.pythonMibLoaded.max.toFixed(1)}`,
-        },
-        {
-          measure: 'orchestrator RSS idle / loaded (MiB)',
-          value: `${resources.orchestratorRssMibIdle.toFixed(0)} / ${resources.orchestratorRssMibLoaded.toFixed(0)}`,
-        },
-        { measure: 'orchestrator CPU over the load (cores)', value: resources.orchestratorCores },
-        { measure: 'embedded Redis CPU over the load (cores)', value: resources.redisCores },
-        { measure: 'plugin CFS periods throttled (%)', value: resources.throttledPeriodsPercent },
-        { measure: "this process's schedule, worst lag (ms)", value: resources.benchMaxLagMs },
-      ],
-      {
-        plugins: total,
-        mix,
-        rate,
-        durationS: durationMs / 1000,
-        startedS: fleet.startedMs / 1000,
-        enabled,
-        hostToPlugin: {
-          ...summarize(load.hostCalls.latencies),
-          sent: load.hostCalls.sent,
-          failed: load.hostCalls.failed,
-          errors: load.hostCalls.errors,
-        },
-        pluginToHost: {
-          ...summarize(load.pluginCalls.latencies),
-          sent: load.pluginCalls.sent,
-          failed: load.pluginCalls.failed,
-          errors: load.pluginCalls.errors,
-        },
-        resources,
-        profileWindowUs: load.windowUs,
-      },
-    );
     for (const e of [...load.hostCalls.errors, ...load.pluginCalls.errors]) process.stdout.write(`error: ${e}\n`);
   } finally {
     await fleet.stop();
