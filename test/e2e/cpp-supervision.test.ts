@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { JobView } from '../../src/lifecycle/index.ts';
 import { admin } from '../helpers/admin-client.ts';
+import { callsDuringReload } from '../helpers/calls-during-reload.ts';
 import { compileCppPlugins } from '../helpers/cpp-plugins.ts';
 import { leftovers } from '../helpers/leftovers.ts';
 import { exampleTrust, FIXTURES, startTestOrchestrator, type TestOrchestrator } from '../helpers/test-orchestrator.ts';
@@ -23,8 +24,6 @@ interface CountResult {
   count: number;
   restored_from: string | null;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('a C++ plugin under hot reload, through the same code paths as node and python', () => {
   const scratch = mkdtempSync(path.join(tmpdir(), 'ct-cpp-supervision-'));
@@ -60,28 +59,11 @@ describe('a C++ plugin under hot reload, through the same code paths as node and
 
   it(`hot reload under ${CALLS_PER_SECOND} host → plugin calls/s: none fails; OnSave → OnRestore carries the count`, async () => {
     assert.equal(t.status(TENANT, COUNTER).state, 'ENABLED', t.status(TENANT, COUNTER).lastError ?? '');
-    const results: CountResult[] = [];
-    const failures: string[] = [];
-    let reloading = true;
-    const load = (async () => {
-      const pending: Array<Promise<void>> = [];
-      let stoppedAt = Number.POSITIVE_INFINITY;
-      for (let i = 0; i < MAX_CALLS && Date.now() - stoppedAt < CALLS_AROUND_RELOAD_MS; i++) {
-        if (!reloading && stoppedAt === Number.POSITIVE_INFINITY) stoppedAt = Date.now();
-        pending.push(
-          count().then(
-            (r) => void (r.status === 200 ? results.push(r.body) : failures.push(JSON.stringify(r.body))),
-            (err: unknown) => void failures.push(String(err)),
-          ),
-        );
-        await sleep(1_000 / CALLS_PER_SECOND);
-      }
-      await Promise.all(pending);
-    })();
-    await sleep(CALLS_AROUND_RELOAD_MS); // calls flowing before the reload starts
-    const job = await reload(v2);
-    reloading = false;
-    await load;
+    const { job, results, failures } = await callsDuringReload(count, () => reload(v2), {
+      callsPerSecond: CALLS_PER_SECOND,
+      maxCalls: MAX_CALLS,
+      aroundMs: CALLS_AROUND_RELOAD_MS,
+    });
 
     assert.equal(job.state, 'completed', job.failedReason ?? '');
     assert.deepEqual(failures, [], 'no host → plugin call failed because of the reload');
