@@ -27,8 +27,10 @@ PolicyGateway.prototype.listen = function (this: PolicyGateway, socketPath: stri
 async function restartGateway(socketPath: string): Promise<void> {
   const old = gateways.get(socketPath);
   assert.ok(old, `no gateway serves ${socketPath}`);
-  await old.close();
+  // The path goes first: a reconnect racing the close must not reach the old gateway (a real
+  // restart has no old gateway left to register with), so every Register after this is the new one's.
   rmSync(socketPath, { force: true });
+  await old.close();
   const fresh = new PolicyGateway((old as unknown as { options: GatewayOptions }).options);
   restarted.push(fresh);
   await fresh.listen(socketPath);
